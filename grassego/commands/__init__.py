@@ -1,0 +1,1 @@
+"""Subcommands of the ``grassego`` CLI: one module each, exposing ``register(subparsers)``."""
