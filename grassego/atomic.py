@@ -24,6 +24,9 @@ def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterato
         prefix=f".{target.name}.", suffix=suffix or target.suffix + ".tmp", dir=target.parent
     )
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would make shared results unreadable
     tmp_path = Path(tmp)
     try:
         yield tmp_path

@@ -1,0 +1,210 @@
+"""The calibration objective Δ (paper §5.2.2, eqs. 24, 39–41).
+
+- ``d_field``: mean over the snapshot strains of the Grassmann distance between the reference
+  strain field and the run's strain field (eq. 39), each snapshot taken at the frame nearest to
+  the requested global strain in each series.
+- ``d_stress``: mean absolute difference of the stress–strain curves [GPa] (eq. 40), on the run's
+  frame strains inside the range both curves cover (γ = 0 excluded), the reference interpolated
+  linearly — frame counts need not match.
+- ``Δ = w1·d_field + w2·d_stress`` (eq. 41), default weights (0.25, 0.75).
+
+Field metrics: any of :data:`grassego.grassmann.METRICS`, or ``"frobenius"``: the relative
+Euclidean distance ‖Γ_ref − Γ‖_F / ‖Γ_ref‖_F on engineering shear strains (paper §4's
+comparison). Grassmann distances are scale-invariant, so the tensor/engineering factor 2 between
+continuum and MD strains does not matter to them; Frobenius converts both to engineering first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import torch
+import xarray as xr
+
+from grassego.errors import InputError
+from grassego.fields import RUN_STATUS, engineering_shear
+from grassego.grassmann import METRICS, frobenius_distance, grassmann_distance, per_snapshot_ranks
+
+#: Snapshot strains of the paper's text (§5.2.2).
+PAPER_SNAPSHOT_STRAINS: tuple[float, ...] = (0.02, 0.04, 0.06, 0.08, 0.09, 0.1, 0.2, 0.35, 0.5)
+
+
+@dataclass(frozen=True)
+class ObjectiveConfig:
+    """Settings of Δ. ``rank`` is a rank rule (see :class:`grassego.grassmann.RankRule`) or a
+    list with one per snapshot; ``unequal`` the policy for unequal ranks."""
+
+    snapshot_strains: tuple[float, ...] = PAPER_SNAPSHOT_STRAINS
+    weights: tuple[float, float] = (0.25, 0.75)
+    metric: str = "geodesic"
+    rank: Any = 5
+    space: str = "column"
+    unequal: str = "max"
+
+    def __post_init__(self) -> None:
+        if self.metric not in (*METRICS, "frobenius"):
+            raise ValueError(f"unknown field metric {self.metric!r}")
+        if len(self.weights) != 2 or any(w < 0 for w in self.weights):
+            raise ValueError(f"weights must be two non-negative numbers, got {self.weights}")
+        if not self.snapshot_strains:
+            raise ValueError("at least one snapshot strain is needed")
+
+    @classmethod
+    def from_mapping(cls, cfg: Mapping[str, Any]) -> "ObjectiveConfig":
+        """Build from a config mapping (unknown keys are an error)."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(cfg) - known
+        if unknown:
+            raise ValueError(f"unknown objective settings: {sorted(unknown)}")
+        kw = dict(cfg)
+        for key in ("snapshot_strains", "weights"):
+            if key in kw:
+                kw[key] = tuple(float(v) for v in kw[key])
+        if isinstance(kw.get("rank"), list):
+            kw["rank"] = tuple(kw["rank"])
+        return cls(**kw)
+
+
+@dataclass
+class Series:
+    """One or more strain-field/stress series on common frame strains (engineering shear)."""
+
+    strain: np.ndarray  # (F,) global shear strain of each field frame
+    exy: np.ndarray  # (N, F, ny, nx) engineering shear strain
+    strain_ss: np.ndarray | None = None  # (T,)
+    stress: np.ndarray | None = None  # (N, T) GPa
+    ok: np.ndarray = field(default=None)  # (N,) bool: runs whose outputs are usable
+
+    def __post_init__(self) -> None:
+        if self.ok is None:
+            self.ok = np.ones(self.exy.shape[0], dtype=bool)
+
+
+def series_from_dataset(ds: xr.Dataset, source: str = "<dataset>") -> Series:
+    """A :class:`Series` from a reference (``frame, y, x``) or runs (``run, frame, y, x``) dataset."""
+    exy = engineering_shear(ds["exy"])
+    is_runs = "run" in exy.dims
+    values = exy.transpose(*(("run",) if is_runs else ()), "frame", "y", "x").values
+    values = values if is_runs else values[None]
+    stress_name = "tau_mean" if "tau_mean" in ds else "stress_strain" if "stress_strain" in ds else None
+    stress = None
+    if stress_name is not None:
+        stress = np.asarray(ds[stress_name].values, dtype=np.float64)
+        stress = stress if stress.ndim == 2 else stress[None]
+    ok = np.ones(values.shape[0], dtype=bool)
+    if "status" in ds:
+        ok = np.asarray(ds["status"].values) == RUN_STATUS["ok"]
+    return Series(
+        strain=np.asarray(ds["strain"].values, dtype=np.float64),
+        exy=np.asarray(values, dtype=np.float64),
+        strain_ss=np.asarray(ds["strain_ss"].values, dtype=np.float64) if stress is not None else None,
+        stress=stress,
+        ok=ok,
+    )
+
+
+def nearest_frames(strain: np.ndarray, targets: Sequence[float], source: str = "series"
+                   ) -> np.ndarray:
+    """Index of the frame nearest to each target strain.
+
+    A target farther than one frame spacing outside the covered range is an error naming
+    ``source`` (the snapshot would not exist in the data).
+    """
+    strain = np.asarray(strain, dtype=np.float64)
+    targets = np.asarray(targets, dtype=np.float64)
+    spacing = float(np.max(np.diff(strain))) if strain.size > 1 else 0.0
+    outside = (targets < strain.min() - spacing) | (targets > strain.max() + spacing)
+    if np.any(outside):
+        bad = targets[outside][0]
+        raise InputError(source, f"snapshot strain {bad:g} lies outside the frames' strain range "
+                                 f"[{strain.min():g}, {strain.max():g}]")
+    return np.abs(strain[None, :] - targets[:, None]).argmin(axis=1)
+
+
+def field_distances(ref: Series, run: Series, cfg: ObjectiveConfig,
+                    ref_source: str = "reference", run_source: str = "runs"
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Per-snapshot field distances ``(N, S)`` and the reference ranks per snapshot ``(S,)``."""
+    i_ref = nearest_frames(ref.strain, cfg.snapshot_strains, ref_source)
+    i_run = nearest_frames(run.strain, cfg.snapshot_strains, run_source)
+    a = torch.as_tensor(ref.exy[0, i_ref])  # (S, ny, nx)
+    b = torch.as_tensor(run.exy[:, i_run])  # (N, S, ny, nx)
+    n_snap = len(cfg.snapshot_strains)
+    if cfg.metric == "frobenius":
+        d = frobenius_distance(a, b, relative=True).numpy()
+        return d, np.zeros(n_snap, dtype=np.int64)
+    rules = per_snapshot_ranks(cfg.rank, n_snap)
+    out = np.empty((b.shape[0], n_snap))
+    ranks = np.empty(n_snap, dtype=np.int64)
+    finite = torch.isfinite(b).all(dim=(-1, -2))
+    b = torch.where(finite[..., None, None], b, torch.zeros_like(b))
+    for s, rule in enumerate(rules):
+        res = grassmann_distance(a[s], b[:, s], metric=cfg.metric, rank=rule, space=cfg.space,
+                                 unequal=cfg.unequal)
+        out[:, s] = res.distance.numpy()
+        ranks[s] = int(res.rank_a.reshape(-1)[0])
+    out[~finite.numpy()] = np.nan
+    return out, ranks
+
+
+def stress_distance(ref: Series, run: Series) -> np.ndarray:
+    """Mean absolute stress difference [GPa] per run (eq. 40), NaN where a curve is missing."""
+    if ref.stress is None or run.stress is None:
+        return np.full(run.exy.shape[0], np.nan)
+    lo = max(ref.strain_ss.min(), run.strain_ss.min())
+    hi = min(ref.strain_ss.max(), run.strain_ss.max())
+    grid_mask = (run.strain_ss >= lo) & (run.strain_ss <= hi) & (run.strain_ss > 0)
+    if not np.any(grid_mask):
+        raise ValueError("the stress-strain curves share no strain range")
+    grid = run.strain_ss[grid_mask]
+    ref_on_grid = np.interp(grid, ref.strain_ss, ref.stress[0])
+    return np.abs(run.stress[:, grid_mask] - ref_on_grid[None, :]).mean(axis=1)
+
+
+def evaluate(reference: xr.Dataset, runs: xr.Dataset, cfg: ObjectiveConfig = ObjectiveConfig(),
+             ref_source: str = "reference", run_source: str = "runs") -> xr.Dataset:
+    """Distances of every run in ``runs`` to ``reference``.
+
+    Returns a dataset on ``run`` (size 1 if ``runs`` is a reference-style file) with
+    ``d_snapshot(run, snapshot)``, ``d_field``, ``d_stress`` [GPa], ``delta`` and the coordinate
+    ``snapshot_strain``; failed runs (status ≠ ok or non-finite fields) get NaN.
+    """
+    ref = series_from_dataset(reference, ref_source)
+    run = series_from_dataset(runs, run_source)
+    return distances_dataset(ref, run, cfg, ref_source, run_source)
+
+
+def distances_dataset(ref: Series, run: Series, cfg: ObjectiveConfig,
+                      ref_source: str = "reference", run_source: str = "runs") -> xr.Dataset:
+    """Like :func:`evaluate`, from :class:`Series`."""
+    d_snap, ranks = field_distances(ref, run, cfg, ref_source, run_source)
+    d_field = d_snap.mean(axis=1)
+    d_stress = stress_distance(ref, run)
+    w1, w2 = cfg.weights
+    delta = w1 * d_field + w2 * d_stress if run.stress is not None else w1 * d_field
+    bad = ~run.ok
+    for arr in (d_field, d_stress, delta):
+        arr[bad] = np.nan
+    d_snap[bad] = np.nan
+    field_units = "1" if cfg.metric == "frobenius" else "rad" if cfg.metric in (
+        "geodesic", "asimov") else "1"
+    return xr.Dataset(
+        {
+            "d_snapshot": (("run", "snapshot"), d_snap,
+                           {"long_name": f"{cfg.metric} field distance per snapshot",
+                            "units": field_units}),
+            "d_field": ("run", d_field, {"long_name": "mean field distance (eq. 39)",
+                                         "units": field_units}),
+            "d_stress": ("run", d_stress, {"long_name": "mean |stress difference| (eq. 40)",
+                                           "units": "GPa"}),
+            "delta": ("run", delta, {"long_name": "objective w1*d_field + w2*d_stress (eq. 41)",
+                                     "weights": np.asarray(cfg.weights)}),
+            "rank_reference": ("snapshot", ranks, {"long_name": "rank of the reference subspace"}),
+        },
+        coords={"snapshot_strain": ("snapshot", np.asarray(cfg.snapshot_strains),
+                                    {"units": "1"})},
+        attrs={"metric": cfg.metric, "rank": str(cfg.rank), "space": cfg.space,
+               "unequal_rank_policy": cfg.unequal},
+    )

@@ -1,0 +1,131 @@
+"""The objective Δ (eqs. 39-41) and the ``grassego distance`` command."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from grassego.cli import main
+from grassego.errors import InputError
+from grassego.fields import RUN_STATUS, build_reference, read_reference, write_reference
+from grassego.objective import (ObjectiveConfig, PAPER_SNAPSHOT_STRAINS, evaluate,
+                                nearest_frames)
+
+
+def _runs_from_reference(ref: xr.Dataset, factors: list[float], stress_shift: list[float],
+                         tensor: bool = True) -> xr.Dataset:
+    """A runs-style dataset: run i = reference fields scaled by factors[i] (as tensor strain),
+    stress curve shifted by stress_shift[i] GPa, on a coarser stress grid (every 5th point)."""
+    n = len(factors)
+    exy = np.stack([f * ref["exy"].values.astype(np.float64) for f in factors]) * (0.5 if tensor else 1.0)
+    ss = ref["strain_ss"].values[::5]
+    tau = np.stack([np.interp(ss, ref["strain_ss"].values, ref["stress_strain"].values) + s
+                    for s in stress_shift])
+    ds = xr.Dataset(
+        {"exy": (("run", "frame", "y", "x"), exy,
+                 {"shear_convention": "tensor" if tensor else "engineering"}),
+         "tau_mean": (("run", "strain_ss"), tau, {"units": "GPa"}),
+         "status": ("run", np.zeros(n, dtype=np.int8)),
+         "wall_time": ("run", np.ones(n))},
+        coords={"strain": ("frame", ref["strain"].values), "strain_ss": ss,
+                "x": ref["x"].values, "y": ref["y"].values},
+    )
+    return ds
+
+
+@pytest.fixture(scope="module")
+def cuzr(cuzr_reference_path):
+    return read_reference(cuzr_reference_path)
+
+
+def test_nearest_frames_and_range_check():
+    strain = np.linspace(0, 0.5, 101)
+    idx = nearest_frames(strain, PAPER_SNAPSHOT_STRAINS)
+    assert idx.tolist() == [4, 8, 12, 16, 18, 20, 40, 70, 100]
+    with pytest.raises(InputError, match="outside"):
+        nearest_frames(strain, [0.8], "ref.nc")
+
+
+def test_self_distance_is_zero_and_scale_free(cuzr):
+    runs = _runs_from_reference(cuzr, [1.0, 3.0], [0.0, 0.0])
+    res = evaluate(cuzr, runs)
+    np.testing.assert_allclose(res["d_field"].values, 0.0, atol=1e-7)
+    np.testing.assert_allclose(res["d_stress"].values, 0.0, atol=1e-6)
+
+
+def test_weights_and_stress_term(cuzr):
+    runs = _runs_from_reference(cuzr, [1.0, 1.0], [0.1, -0.3])
+    cfg = ObjectiveConfig(weights=(0.25, 0.75))
+    res = evaluate(cuzr, runs, cfg)
+    np.testing.assert_allclose(res["d_stress"].values, [0.1, 0.3], atol=1e-6)
+    np.testing.assert_allclose(res["delta"].values, 0.75 * np.array([0.1, 0.3]), atol=1e-6)
+
+
+def test_failed_runs_give_nan_without_touching_others(cuzr):
+    runs = _runs_from_reference(cuzr, [1.0, 1.0, 1.0], [0.0, 0.2, 0.0])
+    runs["exy"].values[1, 40] = np.nan
+    runs["status"].values[2] = RUN_STATUS["diverged"]
+    res = evaluate(cuzr, runs)
+    assert np.isfinite(res["delta"].values[0])
+    assert np.isnan(res["delta"].values[1]) and np.isnan(res["delta"].values[2])
+
+
+def test_field_distance_grows_with_perturbation(cuzr):
+    rng = np.random.default_rng(0)
+    runs = _runs_from_reference(cuzr, [1.0, 1.0, 1.0], [0, 0, 0])
+    for i, eps in enumerate([0.0, 0.01, 0.1]):
+        runs["exy"].values[i] += eps * rng.standard_normal(runs["exy"].shape[1:])
+    d = evaluate(cuzr, runs)["d_field"].values
+    assert d[0] < d[1] < d[2]
+
+
+def test_frobenius_metric_converts_conventions(cuzr):
+    runs = _runs_from_reference(cuzr, [1.0, 1.1], [0, 0], tensor=True)
+    res = evaluate(cuzr, runs, ObjectiveConfig(metric="frobenius"))
+    np.testing.assert_allclose(res["d_field"].values, [0.0, 0.1], atol=1e-6)
+
+
+def test_per_snapshot_ranks(cuzr):
+    cfg = ObjectiveConfig(rank=(2, 4, 5, 5, 10, 10, 14, 15, 16))
+    runs = _runs_from_reference(cuzr, [1.0], [0.0])
+    res = evaluate(cuzr, runs, cfg)
+    assert res["rank_reference"].values.tolist() == [2, 4, 5, 5, 10, 10, 14, 15, 16]
+
+
+def test_config_from_mapping_rejects_unknown_keys():
+    cfg = ObjectiveConfig.from_mapping({"weights": [1, 3], "rank": "energy:0.99"})
+    assert cfg.weights == (1.0, 3.0)
+    with pytest.raises(ValueError, match="unknown objective settings"):
+        ObjectiveConfig.from_mapping({"wieghts": [1, 3]})
+
+
+def test_distance_cli_json(cuzr_reference_path, tmp_path, capsys):
+    ref = read_reference(cuzr_reference_path)
+    shifted = build_reference(
+        pe=ref["pe"].values, exy=np.roll(ref["exy"].values, 5, axis=1),
+        strain=ref["strain"].values, x=ref["x"].values, y=ref["y"].values,
+        strain_ss=ref["strain_ss"].values, stress_strain=ref["stress_strain"].values + 0.05,
+        shear_convention="engineering")
+    other = tmp_path / "shifted.nc"
+    write_reference(shifted, other)
+    rc = main(["distance", str(cuzr_reference_path), str(other), "--json"])
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["strains"] == list(PAPER_SNAPSHOT_STRAINS)
+    assert len(out["per_snapshot"]) == 9 and out["d_field"] > 0.01
+    assert out["d_field"] == pytest.approx(np.mean(out["per_snapshot"]))
+    assert out["d_stress"] == pytest.approx(0.05, abs=1e-5)
+    assert out["total"] == pytest.approx(0.25 * out["d_field"] + 0.75 * 0.05, abs=1e-6)
+    rc = main(["distance", str(cuzr_reference_path), str(other), "--metric", "chordal",
+               "--rank", "energy:0.99"])
+    assert rc == 0 and "d_field" in capsys.readouterr().out
+
+
+def test_distance_cli_bad_file(tmp_path, cuzr_reference_path, capsys):
+    bad = tmp_path / "bad.nc"
+    bad.write_text("not netcdf")
+    assert main(["distance", str(cuzr_reference_path), str(bad)]) == 2
+    assert "bad.nc" in capsys.readouterr().err
