@@ -1,0 +1,40 @@
+# grassego: Grassmannian EGO calibration of the STZ continuum model against coarse-grained MD.
+#
+#   reference -> design -> simulate (one job per batch) -> collect -> ego (one job per seed) -> report
+#
+# Run:   snakemake --cores 2 --profile config/profiles/local            (laptop)
+#        snakemake --profile config/profiles/slurm                       (cluster)
+#        snakemake --configfile config/examples/paper_validation.yaml ... (another case)
+
+from snakemake.utils import min_version, validate
+
+min_version("8.20")
+
+
+# The shipped default case, unless the command line names config file(s): then those alone
+# (with the schema's defaults) define the run, so an example config is never mixed with the default.
+if not workflow.config_settings.configfiles:
+
+    configfile: "config/config.yaml"
+
+
+validate(config, "config/schema.yaml")
+
+from grassego.config import check_config  # noqa: E402
+
+check_config(config, ".")  # paths in the config are relative to the working directory
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/reference.smk"
+include: "workflow/rules/design.smk"
+include: "workflow/rules/simulate.smk"
+include: "workflow/rules/ego.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        summary=rules.report.output.summary,
+        figures=rules.report.output.figures,
+    default_target: True

@@ -1,0 +1,139 @@
+"""Glue between the STZ solver and the objective: run parameter sets and score them.
+
+Used by the workflow scripts (simulate, ego, report) and by notebooks: everything here takes
+plain arrays/datasets and knows nothing of Snakemake.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+import xarray as xr
+
+from grassego.fields import RUN_STATUS, build_reference
+from grassego.objective import (ObjectiveConfig, distances_dataset, nearest_frames,
+                                series_from_dataset)
+
+log = logging.getLogger(__name__)
+
+_STATUS_NAMES = {v: k for k, v in RUN_STATUS.items()}
+
+
+def resolve_device(name: str) -> str:
+    """``auto`` -> ``cuda`` when a GPU is visible, else ``cpu``."""
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("solver.device is 'cuda' but torch sees no CUDA device")
+    return name
+
+
+@dataclass
+class Calibration:
+    """Everything needed to turn parameter vectors into Δ against one reference.
+
+    ``names`` are the calibrated parameters (columns of X, in order), ``fixed`` the held values,
+    ``constants`` overrides of :class:`grassego.stz.ModelConstants`.
+    """
+
+    reference: xr.Dataset
+    names: Sequence[str]
+    objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+    fixed: Mapping[str, float] = field(default_factory=dict)
+    constants: Mapping[str, float] = field(default_factory=dict)
+    device: str = "cpu"
+    dtype: torch.dtype = torch.float64
+
+    def __post_init__(self) -> None:
+        from grassego.stz import ModelConstants
+
+        self.model_constants = replace(ModelConstants(), **dict(self.constants))
+        self._ref_series = series_from_dataset(self.reference, "reference")
+        self.pe0 = np.asarray(self.reference["pe"].values[0], dtype=np.float64)
+        self.pe_final = np.asarray(self.reference["pe"].values[-1], dtype=np.float64)
+
+    # ------------------------------------------------------------------------------------------
+    def parameter_table(self, X: np.ndarray) -> pd.DataFrame:
+        """Calibrated columns from ``X`` (n, d) plus the fixed values, one row per run."""
+        X = np.atleast_2d(np.asarray(X, dtype=np.float64))
+        table = pd.DataFrame(X, columns=list(self.names))
+        for name, value in self.fixed.items():
+            table[name] = float(value)
+        return table
+
+    def snapshot_frames(self) -> np.ndarray:
+        """Solver frames nearest to the objective's snapshot strains."""
+        return nearest_frames(np.asarray(self.model_constants.frame_strains()),
+                              self.objective.snapshot_strains, "solver frames")
+
+    def simulate(self, params: pd.DataFrame, keep_frames: Sequence[int] | None = None,
+                 progress=None):
+        """Run the batched solver on ``params``; returns a :class:`grassego.stz.StzResult`."""
+        from grassego.stz import simulate_batch
+
+        return simulate_batch(params, self.pe0, self.pe_final,
+                              keep_frames=keep_frames, device=self.device, dtype=self.dtype,
+                              constants=self.model_constants, progress=progress)
+
+    def runs_dataset(self, params: pd.DataFrame, keep_frames: Sequence[int] | None = None,
+                     progress=None) -> xr.Dataset:
+        """Simulate ``params`` and return the runs dataset with the distances merged in."""
+        from grassego.stz import to_runs_dataset
+
+        if keep_frames is None:
+            keep_frames = self.snapshot_frames()
+        result = self.simulate(params, keep_frames, progress)
+        runs = to_runs_dataset(result, params, x=self.reference["x"].values,
+                               y=self.reference["y"].values)
+        scores = distances_dataset(self._ref_series, series_from_dataset(runs, "runs"),
+                                   self.objective)
+        return xr.merge([runs, scores], compat="override", combine_attrs="drop_conflicts")
+
+    def evaluate(self, X: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """Δ for each row of ``X`` and a status name per run (the EGO objective)."""
+        runs = self.runs_dataset(self.parameter_table(X))
+        status = [_STATUS_NAMES.get(int(s), "unknown") for s in runs["status"].values]
+        delta = np.asarray(runs["delta"].values, dtype=np.float64)
+        for i, s in enumerate(status):
+            if s == "ok" and not np.isfinite(delta[i]):
+                status[i] = "non_finite"
+        return delta, status
+
+    def forward_reference(self, target: Mapping[str, float]) -> xr.Dataset:
+        """A reference dataset from one forward run at ``target`` (paper §5.3 validation).
+
+        Fields and the stress curve come from the run at every solver frame; ``pe`` is the
+        base reference's field at the nearest frame (it only initialises later runs).
+        """
+        params = pd.DataFrame({k: [float(v)] for k, v in {**self.fixed, **target}.items()})
+        res = self.simulate(params)
+        if int(res.status[0]) != RUN_STATUS["ok"]:
+            raise RuntimeError(f"the forward run at {dict(target)} failed with status "
+                               f"{_STATUS_NAMES.get(int(res.status[0]))}")
+        base_idx = nearest_frames(self.reference["strain"].values, res.strain, "base reference")
+        return build_reference(
+            pe=self.reference["pe"].values[base_idx],
+            exy=res.exy[0],
+            strain=res.strain,
+            x=self.reference["x"].values,
+            y=self.reference["y"].values,
+            strain_ss=res.strain_all,
+            stress_strain=res.tau_mean[0],
+            shear_convention="tensor",
+            extra={"t_eff": res.t_eff[0]},
+            attrs={"title": "Forward continuum STZ run used as a reference (validation mode)",
+                   "source": "grassego forward run",
+                   "target_parameters": ", ".join(f"{k}={v}" for k, v in params.iloc[0].items()),
+                   **{k: v for k, v in self.reference.attrs.items()
+                      if k in ("attribution", "license")}},
+        )
+
+
+def dtype_from_name(name: str) -> torch.dtype:
+    """``"float32"`` / ``"float64"`` -> the torch dtype."""
+    return {"float32": torch.float32, "float64": torch.float64}[name]

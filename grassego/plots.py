@@ -1,0 +1,109 @@
+"""Figures of a calibration: convergence, Δ history, reference-vs-optimum fields, stress–strain.
+
+All functions take plain arrays and write one PNG atomically; they know nothing of Snakemake.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from grassego.atomic import atomic_path  # noqa: E402
+
+
+def _save(fig, out: str | Path) -> Path:
+    with atomic_path(out, suffix=".png.tmp") as tmp:
+        fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
+    plt.close(fig)
+    return Path(out)
+
+
+def best_so_far(y: np.ndarray) -> np.ndarray:
+    """Running minimum of ``y`` ignoring NaN (NaN until the first finite value)."""
+    y = np.where(np.isfinite(y), y, np.inf)
+    run = np.minimum.accumulate(y)
+    return np.where(np.isfinite(run), run, np.nan)
+
+
+def plot_convergence(histories: Mapping[str, tuple[np.ndarray, np.ndarray]],
+                     names: Sequence[str], n_initial: int, out: str | Path,
+                     target: Mapping[str, float] | None = None) -> Path:
+    """Parameters of the best sample so far vs evaluation number, one line per seed
+    (paper Figs. 8, 12). ``histories`` maps a label to ``(X (n, d), delta (n,))``."""
+    d = len(names)
+    fig, axes = plt.subplots(d, 1, figsize=(7, 1.9 * d + 0.6), sharex=True, squeeze=False)
+    for label, (X, y) in histories.items():
+        y = np.where(np.isfinite(y), y, np.inf)
+        best_idx = np.array([int(np.argmin(y[: i + 1])) for i in range(len(y))])
+        for j, ax in enumerate(axes[:, 0]):
+            ax.plot(np.arange(1, len(y) + 1), X[best_idx, j], lw=1.2, label=label)
+    for j, ax in enumerate(axes[:, 0]):
+        ax.set_ylabel(names[j])
+        ax.axvline(n_initial, color="0.6", ls=":", lw=1)
+        if target and names[j] in target:
+            ax.axhline(target[names[j]], color="k", ls="--", lw=1)
+    axes[-1, 0].set_xlabel("evaluation (design + EGO)")
+    axes[0, 0].legend(fontsize=7, ncol=min(4, len(histories)), loc="upper right")
+    axes[0, 0].set_title("Parameters of the best sample so far (dotted: end of the design)")
+    return _save(fig, out)
+
+
+def plot_delta_history(histories: Mapping[str, tuple[np.ndarray, np.ndarray]], n_initial: int,
+                       out: str | Path, lines: Mapping[str, float] | None = None) -> Path:
+    """Δ of every evaluation (dots) and the best so far (lines), per seed."""
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for label, (_, y) in histories.items():
+        n = np.arange(1, len(y) + 1)
+        (line,) = ax.plot(n, best_so_far(y), lw=1.5, label=f"{label} best")
+        ax.plot(n, y, ".", ms=2, alpha=0.35, color=line.get_color())
+    for name, value in (lines or {}).items():
+        if np.isfinite(value):
+            ax.axhline(value, color="k", ls="--", lw=1)
+            ax.annotate(f"{name}: {value:.4f}", (1, value), fontsize=7, va="bottom")
+    ax.axvline(n_initial, color="0.6", ls=":", lw=1)
+    ax.set_yscale("log")
+    ax.set_xlabel("evaluation (design + EGO)")
+    ax.set_ylabel("Δ")
+    ax.legend(fontsize=7)
+    return _save(fig, out)
+
+
+def plot_field_pairs(left: np.ndarray, right: np.ndarray, strains: Sequence[float],
+                     out: str | Path, *, titles: tuple[str, str], label: str,
+                     extent: tuple[float, float, float, float] | None = None) -> Path:
+    """Reference (left) vs model (right) fields ``(S, ny, nx)`` at the given global strains,
+    one row per strain, each row on a shared colour scale."""
+    s = len(strains)
+    fig, axes = plt.subplots(s, 2, figsize=(6.4, 2.7 * s), squeeze=False)
+    for i, strain in enumerate(strains):
+        lo = float(np.nanmin([left[i].min(), right[i].min()]))
+        hi = float(np.nanmax([left[i].max(), right[i].max()]))
+        for j, field in enumerate((left[i], right[i])):
+            ax = axes[i, j]
+            im = ax.imshow(field, origin="lower", extent=extent, vmin=lo, vmax=hi,
+                           cmap="viridis", aspect="equal")
+            ax.set_title(f"{titles[j]}, γ = {strain:g}", fontsize=8)
+            ax.tick_params(labelsize=6)
+        fig.colorbar(im, ax=axes[i, :].tolist(), shrink=0.85, label=label)
+    return _save(fig, out)
+
+
+def plot_stress_strain(reference: tuple[np.ndarray, np.ndarray],
+                       curves: Mapping[str, tuple[np.ndarray, np.ndarray]],
+                       out: str | Path) -> Path:
+    """The reference stress–strain curve and model curves (GPa vs global shear strain)."""
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    ax.plot(*reference, color="0.3", lw=1, label="reference")
+    for label, (strain, stress) in curves.items():
+        ax.plot(strain, stress, lw=1.6, label=label)
+    ax.set_xlabel("global shear strain γ")
+    ax.set_ylabel("shear stress τ [GPa]")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return _save(fig, out)

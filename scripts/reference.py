@@ -1,0 +1,45 @@
+"""Rule `reference`: write the reference fields file (legacy / dumps / forward)."""
+
+from pathlib import Path
+
+import torch
+
+from grassego.calibration import Calibration, dtype_from_name, resolve_device
+from grassego.fields import read_reference, write_reference
+from grassego.legacy import read_legacy
+from grassego.logsetup import setup_logging
+from grassego.objective import ObjectiveConfig, nearest_frames
+
+smk = snakemake  # noqa: F821  (injected by Snakemake)
+log = setup_logging(smk.log[0])
+torch.set_num_threads(smk.threads)
+cfg = smk.config
+ref_cfg = cfg["reference"]
+source = ref_cfg["source"]
+
+if source == "legacy":
+    path = Path(smk.input.source)
+    ds = read_reference(path) if path.suffix == ".nc" else read_legacy(path)
+elif source == "forward":
+    base = read_reference(smk.input.source)
+    target = ref_cfg["forward"]["target"]
+    calib = Calibration(
+        reference=base,
+        names=list(cfg["parameters"]),
+        objective=ObjectiveConfig.from_mapping(cfg["objective"]),
+        fixed=cfg.get("fixed", {}),
+        constants=cfg["solver"]["constants"],
+        device=resolve_device(cfg["solver"]["device"]),
+        dtype=dtype_from_name(cfg["solver"]["dtype"]),
+    )
+    log.info("forward run at target %s", target)
+    ds = calib.forward_reference(target)
+else:
+    from grassego.ingest import ingest_from_config
+
+    ds = ingest_from_config(ref_cfg["dumps"], md_dir=Path(smk.params.get("md_dir", "")) or None)
+
+nearest_frames(ds["strain"].values, cfg["objective"]["snapshot_strains"], f"reference ({source})")
+write_reference(ds, smk.output.fields)
+log.info("reference: %d frames of %d x %d from %s", ds.sizes["frame"], ds.sizes["y"],
+         ds.sizes["x"], source)

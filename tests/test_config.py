@@ -1,0 +1,69 @@
+"""Config validation: the JSON schema (types, defaults) and the cross-field checks."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+from snakemake.utils import validate
+
+from grassego.config import ConfigError, check_config
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = str(ROOT / "config" / "schema.yaml")
+
+
+def _load(name: str = "config/config.yaml") -> dict:
+    cfg = yaml.safe_load((ROOT / name).read_text())
+    validate(cfg, SCHEMA)
+    return cfg
+
+
+@pytest.mark.parametrize("name", ["config/config.yaml", "config/examples/paper_validation.yaml",
+                                  "config/examples/paper_cuzr.yaml"])
+def test_shipped_configs_are_valid(name):
+    cfg = _load(name)
+    check_config(cfg, ROOT)
+
+
+def test_schema_fills_defaults():
+    cfg = {"parameters": {"c0": [0.05, 1.0], "s_y": [0.8, 1.15], "beta": [2, 15],
+                          "E0": [-3.39, -3.355]}}
+    validate(cfg, SCHEMA)
+    assert cfg["ego"]["max_iter"] == 40 and cfg["design"]["method"] == "lhs"
+    assert cfg["objective"]["weights"] == [0.25, 0.75]
+    assert cfg["reference"]["source"] == "legacy"
+    check_config(cfg, ROOT)
+
+
+def test_schema_rejects_wrong_type():
+    cfg = _load()
+    cfg["design"]["n_samples"] = "many"
+    with pytest.raises(Exception, match="n_samples|many"):
+        validate(cfg, SCHEMA)
+
+
+@pytest.mark.parametrize("mutate,needle", [
+    (lambda c: c["parameters"].__setitem__("c0", [1.0, 0.05]), "parameters.c0: bounds"),
+    (lambda c: c["parameters"].__setitem__("gamma_dot", [1, 2]), "parameters.gamma_dot: unknown"),
+    (lambda c: c["parameters"].pop("beta"), "parameters.beta: required"),
+    (lambda c: c["objective"].__setitem__("snapshot_strains", [0.1, 0.9]),
+     "objective.snapshot_strains: 0.9 lies outside"),
+    (lambda c: c["objective"].__setitem__("rank", [5, 5]), "objective.rank"),
+    (lambda c: c.setdefault("fixed", {}).__setitem__("c0", 0.2), "fixed.c0"),
+])
+def test_cross_field_errors_name_the_key(mutate, needle):
+    cfg = copy.deepcopy(_load())
+    mutate(cfg)
+    validate(cfg, SCHEMA)
+    with pytest.raises(ConfigError, match=needle.replace(".", r"\.")):
+        check_config(cfg, ROOT)
+
+
+def test_fixed_parameter_may_replace_a_calibrated_one():
+    cfg = _load()
+    cfg["parameters"].pop("E0")
+    cfg["fixed"] = {"E0": -3.369}
+    check_config(cfg, ROOT)

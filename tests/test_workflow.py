@@ -1,0 +1,94 @@
+"""End-to-end: the Snakemake workflow on the shipped CuZr reference with a tiny budget.
+
+Also: a rerun with nothing changed does nothing; changing only the EGO budget reruns only the
+EGO and report rules and continues the saved EGO history; the SLURM profile parses (dry run).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import xarray as xr
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+def _config(tmp: Path, max_iter: int) -> Path:
+    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    cfg["reference"]["legacy"]["path"] = str(ROOT / "resources" / "cuzr" / "reference.nc")
+    cfg["design"].update(n_samples=8, n_batches=2)
+    cfg["ego"].update(seeds=[0], max_iter=max_iter, batch_size=2, n_candidates=2000)
+    cfg["report"]["field_strains"] = [0.1, 0.5]
+    path = tmp / "tiny.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def _smk(tmp: Path, *args: str) -> subprocess.CompletedProcess:
+    cmd = [*SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "-d", str(tmp), "--cores", "2",
+           "--configfile", str(tmp / "tiny.yaml"), *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    if proc.returncode != 0:
+        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n"
+                             f"{proc.stderr[-6000:]}")
+    return proc
+
+
+def _planned_rules(output: str) -> set[str]:
+    """Rule names of the 'Job stats' table of a dry run."""
+    block = output.split("Job stats:", 1)[1] if "Job stats:" in output else ""
+    names = set()
+    for line in block.splitlines()[3:]:
+        m = re.match(r"^(\w+)\s+\d+\s*$", line.strip())
+        if m and m.group(1) != "total":
+            names.add(m.group(1))
+        elif not line.strip():
+            break
+    return names
+
+
+@pytest.mark.slow
+def test_workflow_end_to_end(tmp_path: Path):
+    _config(tmp_path, max_iter=1)
+    _smk(tmp_path)
+    results = tmp_path / "results"
+    for rel in ("reference/fields.nc", "design/samples.csv", "runs/batch_0.nc", "runs/batch_1.nc",
+                "training/initial.csv", "ego/seed_0/result.nc", "summary/summary.csv",
+                "summary/summary.json", "figures/convergence.png", "figures/strain_fields.png",
+                "figures/stress_strain.png", "figures/teff_fields.png",
+                "figures/delta_history.png", "logs/ego/seed_0.log", "benchmarks/design.tsv"):
+        assert (results / rel).is_file(), rel
+    with xr.open_dataset(results / "ego" / "seed_0" / "result.nc") as ds:
+        first = ds.load()
+    assert first.sizes["evaluation"] == 8 + 2  # design + one EGO iteration of q = 2
+
+    # nothing changed -> nothing to do
+    dry = _smk(tmp_path, "-n")
+    assert "Nothing to be done" in dry.stdout + dry.stderr
+
+    # only the EGO budget changed -> only ego and report rerun, and the history is continued
+    _config(tmp_path, max_iter=2)
+    dry = _smk(tmp_path, "-n")
+    assert _planned_rules(dry.stdout + dry.stderr) == {"ego", "report", "all"}
+    _smk(tmp_path)
+    with xr.open_dataset(results / "ego" / "seed_0" / "result.nc") as ds:
+        second = ds.load()
+    assert second.sizes["evaluation"] == 8 + 4
+    xr.testing.assert_equal(second["X"].isel(evaluation=slice(0, 10)), first["X"])
+
+
+def test_slurm_profile_dry_run(tmp_path: Path):
+    _config(tmp_path, max_iter=1)
+    proc = subprocess.run(
+        [*SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path),
+         "--profile", str(ROOT / "config" / "profiles" / "slurm"),
+         "--configfile", str(tmp_path / "tiny.yaml"), "--dry-run"],
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert "simulate" in proc.stdout + proc.stderr

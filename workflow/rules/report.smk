@@ -1,0 +1,33 @@
+# Summary table, figures (convergence, fields, stress-strain, delta history) and the inputs of
+# the Snakemake HTML report (`snakemake --report results/report.html`).
+
+FIGURES = ["convergence", "delta_history", "strain_fields", "teff_fields", "stress_strain"]
+
+
+rule report:
+    input:
+        reference=rules.reference.output.fields,
+        training=rules.collect.output.training,
+        results=expand(res("ego/seed_{seed}/result.nc"), seed=SEEDS),
+    output:
+        summary=res("summary/summary.csv"),
+        summary_json=res("summary/summary.json"),
+        figures=[
+            report(res(f"figures/{name}.png"), caption=f"../report/{name}.rst", category="Calibration")
+            for name in FIGURES
+        ],
+    params:
+        solver=SOLVER_SETTINGS,
+        objective=OBJECTIVE_SETTINGS,
+        parameters=canonical(config["parameters"]),
+        figure_names=FIGURES,
+    log:
+        res("logs/report.log"),
+    benchmark:
+        res("benchmarks/report.tsv")
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    script:
+        "../../scripts/report.py"

@@ -1,0 +1,40 @@
+# The fan-out: one job per design batch runs the batched STZ solver and scores every run
+# against the reference; collect gathers the batches into the initial training set.
+
+
+rule simulate:
+    input:
+        reference=rules.reference.output.fields,
+        batch=res("design/batch_{batch}.csv"),
+    output:
+        runs=res("runs/batch_{batch}.nc"),
+    params:
+        solver=SOLVER_SETTINGS,
+        objective=OBJECTIVE_SETTINGS,
+    log:
+        res("logs/simulate/batch_{batch}.log"),
+    benchmark:
+        res("benchmarks/simulate/batch_{batch}.tsv")
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    script:
+        "../../scripts/simulate.py"
+
+
+rule collect:
+    input:
+        runs=expand(res("runs/batch_{batch}.nc"), batch=BATCHES),
+    output:
+        training=res("training/initial.csv"),
+    log:
+        res("logs/collect.log"),
+    benchmark:
+        res("benchmarks/collect.tsv")
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../../scripts/collect.py"
