@@ -39,7 +39,7 @@ class ObjectiveConfig:
     snapshot_strains: tuple[float, ...] = PAPER_SNAPSHOT_STRAINS
     weights: tuple[float, float] = (0.25, 0.75)
     metric: str = "geodesic"
-    rank: Any = 5
+    rank: Any = "energy:0.99"
     space: str = "column"
     unequal: str = "max"
 

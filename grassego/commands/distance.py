@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("a", help="reference fields file")
     p.add_argument("b", help="reference-style or runs file to compare")
     p.add_argument("--metric", default="geodesic", choices=(*METRICS, "frobenius"))
-    p.add_argument("--rank", default="5",
+    p.add_argument("--rank", default="energy:0.99",
                    help="rank rule: N, fixed:N, rtol:TOL or energy:FRACTION (default %(default)s); "
                         "or a comma list, one per snapshot")
     p.add_argument("--space", default="column", choices=SPACES)
