@@ -2,17 +2,18 @@
 
 import hashlib
 import json
+import shutil
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-import xarray as xr
 
 from grassego import ego
 from grassego.calibration import Calibration, dtype_from_name, resolve_device
-from grassego.fields import read_reference, write_netcdf
+from grassego.atomic import atomic_path
+from grassego.fields import read_reference
 from grassego.logsetup import setup_logging
 from grassego.objective import ObjectiveConfig
 
@@ -31,8 +32,8 @@ fingerprint = hashlib.sha256()
 for path in (smk.input.reference, smk.input.training):
     fingerprint.update(Path(path).read_bytes())
 fingerprint.update(json.dumps([smk.params.parameters, smk.params.solver, smk.params.objective,
-                               ego_cfg["batch_size"], ego_cfg["kernel"],
-                               ego_cfg["n_candidates"], seed]).encode())
+                               {k: v for k, v in ego_cfg.items()
+                                if k not in ("max_iter", "threshold", "seeds")}, seed]).encode())
 state_path = Path(smk.params.state_root) / f"state-{fingerprint.hexdigest()[:12]}" / "history.nc"
 log.info("seed %d: state %s", seed, state_path)
 
@@ -45,6 +46,13 @@ calib = Calibration(
     device=resolve_device(cfg["solver"]["device"]),
     dtype=dtype_from_name(cfg["solver"]["dtype"]),
 )
+settings = ego.EGOSettings.from_mapping({
+    "gp": {"kernel": ego_cfg["kernel"]},
+    "n_candidates": ego_cfg["n_candidates"],
+    "acquisition": ego_cfg["acquisition"],
+    "batch_strategy": ego_cfg["batch_strategy"],
+    "stop_on_stall": ego_cfg["stop_on_stall"],
+})
 t0 = time.perf_counter()
 result = ego.minimize(
     calib.evaluate,
@@ -59,22 +67,10 @@ result = ego.minimize(
     batch_size=ego_cfg["batch_size"],
     state_path=state_path,
     names=names,
-    kernel=ego_cfg["kernel"],
-    n_candidates=ego_cfg["n_candidates"],
+    settings=settings,
 )
-history = xr.Dataset(
-    {
-        "X": (("evaluation", "parameter"), np.asarray(result.X)),
-        "delta": ("evaluation", np.asarray(result.y, dtype=np.float64)),
-        "status": ("evaluation", np.asarray(result.status, dtype=str)),
-        "iteration": ("evaluation", np.asarray(result.iteration, dtype=np.int32)),
-        "x_best": ("parameter", np.asarray(result.x_best)),
-    },
-    coords={"parameter": names},
-    attrs={"seed": seed, "y_best": float(result.y_best), "n_initial": len(training),
-           "stop_reason": str(getattr(result, "stop_reason", "")),
-           "lower_bounds": bounds[:, 0], "upper_bounds": bounds[:, 1]},
-)
-write_netcdf(history, smk.output.result)
-log.info("seed %d done in %.0f s: delta_best %.5f at %s", seed, time.perf_counter() - t0,
-         result.y_best, dict(zip(names, np.round(result.x_best, 5))))
+# The declared output is a snapshot of the finished history (same format, see ego.read_history).
+with atomic_path(smk.output.result, suffix=".nc.tmp") as tmp:
+    shutil.copyfile(state_path, tmp)
+log.info("seed %d done in %.0f s (%s): delta_best %.5f at %s", seed, time.perf_counter() - t0,
+         result.stop_reason, result.y_best, dict(zip(names, np.round(result.x_best, 5))))

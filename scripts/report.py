@@ -5,14 +5,13 @@ import json
 import numpy as np
 import pandas as pd
 import torch
-import xarray as xr
 
 from grassego.atomic import atomic_path, write_text_atomic
 from grassego.calibration import Calibration, dtype_from_name, resolve_device
 from grassego.fields import engineering_shear, read_reference
 from grassego.logsetup import setup_logging
 from grassego.objective import ObjectiveConfig, nearest_frames
-from grassego import plots
+from grassego import ego, plots
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
@@ -32,18 +31,14 @@ calib = Calibration(
 )
 
 # ---- per-seed results ------------------------------------------------------------------------
-seeds = {}
-for path in smk.input.results:
-    with xr.open_dataset(path) as ds:
-        seeds[int(ds.attrs["seed"])] = ds.load()
-rows = []
-for seed, ds in sorted(seeds.items()):
-    rows.append({"seed": seed, **dict(zip(names, ds["x_best"].values.tolist())),
-                 "delta": float(ds.attrs["y_best"]), "evaluations": int(ds.sizes["evaluation"]),
-                 "stop_reason": ds.attrs.get("stop_reason", "")})
+results = {r.seed: r for r in (ego.result_from_history(p) for p in smk.input.results)}
+seeds_summary = ego.summarize_seeds(list(results.values()))
+rows = [{"seed": seed, **dict(zip(names, r.x_best.tolist())), "delta": float(r.y_best),
+         "evaluations": r.n_evaluations, "failed": int((~np.isfinite(r.y)).sum()),
+         "stop_reason": r.stop_reason} for seed, r in sorted(results.items())]
 table = pd.DataFrame(rows)
-best_seed = int(table.loc[table["delta"].idxmin(), "seed"])
-x_best = seeds[best_seed]["x_best"].values
+best_seed = int(seeds_summary["seed_overall"])
+x_best = seeds_summary["x_overall"].values
 
 # ---- comparison parameter sets (e.g. the paper's optimum, the validation target) -------------
 compare = dict(cfg["report"]["compare"])
@@ -67,8 +62,10 @@ summary = {
     "per_seed": rows,
     "best": {"seed": best_seed, "x": dict(zip(names, x_best.tolist())),
              "delta": float(table["delta"].min())},
-    "mean": table[names].mean().to_dict(),
-    "std": table[names].std(ddof=0).to_dict(),
+    "mean": dict(zip(names, seeds_summary["x_best_mean"].values.tolist())),
+    "std": dict(zip(names, seeds_summary["x_best_std"].values.tolist())),
+    "delta_mean": float(seeds_summary["y_best_mean"]),
+    "delta_std": float(seeds_summary["y_best_std"]),
     "delta_of_compared_sets": deltas,
     "n_initial": len(training),
     "objective": cfg["objective"],
@@ -84,7 +81,7 @@ write_text_atomic(smk.output.summary_json, json.dumps(summary, indent=2, default
 
 # ---- figures ---------------------------------------------------------------------------------
 fig = dict(zip(smk.params.figure_names, smk.output.figures))
-histories = {f"seed {s}": (ds["X"].values, ds["delta"].values) for s, ds in sorted(seeds.items())}
+histories = {f"seed {s}": (r.X, r.y) for s, r in sorted(results.items())}
 plots.plot_convergence(histories, names, len(training), fig["convergence"], target=target)
 plots.plot_delta_history(histories, len(training), fig["delta_history"],
                          lines={k: v for k, v in deltas.items() if k != "optimum"})
