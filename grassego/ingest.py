@@ -1,0 +1,382 @@
+"""LAMMPS dumps (+ log) -> the reference-fields NetCDF file, through OVITO.
+
+Per frame, streamed (memory does not grow with the number of frames):
+
+1. OVITO reads the frame (text dumps, multi-frame or one file per frame, gzipped or not;
+   columns ``id``, positions ``x y z`` / ``xu yu zu`` / ``xs ys zs``, the potential-energy
+   column ``pe_column`` and, optionally, a per-atom stress column).
+2. The cell is made continuous: a LAMMPS box flip (tilt jump by ±lx) is undone, since the flipped
+   cell is the same lattice; a dump whose atoms all share one z is marked 2-D.
+3. OVITO's ``AtomicStrainModifier`` (Falk–Langer, reference frame 0, neighbour cut-off
+   ``strain_cutoff``, no affine mapping, so the result is the total strain since frame 0) gives
+   the Green–Lagrange strain tensor E = ½(FᵀF − I); ``exy`` is its xy component, the **tensor**
+   convention (E_xy = γ/2 + O(γ²) under simple shear γ), stored as ``shear_convention="tensor"``;
+   optionally the non-affine D²min.
+4. :func:`grassego.coarse_grain.coarse_grain` averages pe, E_xy (and D²min) onto the grid.
+
+The global strain of frame k is γ_k = (xy_k − xy_0)/ly_k from the (unflipped) cell tilt, i.e. the
+engineering shear strain of the box relative to frame 0. The stress–strain curve comes from the
+LAMMPS log (:func:`grassego.lammps_log.stress_strain`: τ = −pxy with γ = Δxy/ly from the thermo
+``xy`` and ``ly`` columns, rows from the first dump's timestep on) or, without a log, from a
+per-atom stress column (``compute stress/atom``, pressure·volume units): τ_k = Σ s_xy / V at the
+frame strains, V the cell volume (area in 2-D). Stresses are in GPa and ``pe`` in eV/atom for
+metal and real units (kcal/mol converted); for lj units both stay reduced (ε/atom, lengths in σ;
+the attributes say so).
+
+Every problem with the input raises :class:`~grassego.errors.InputError` naming the file, and
+the NetCDF file is written (atomically) only after all frames succeeded.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import logging
+import os
+import re
+import warnings
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import xarray as xr
+
+from grassego import __version__
+from grassego.coarse_grain import PlaneCell, coarse_grain, grid_centres, sparse_grid_message
+from grassego.errors import InputError
+from grassego.fields import build_reference, write_reference
+from grassego.lammps_log import PRESSURE_TO_GPA, stress_strain
+
+log = logging.getLogger(__name__)
+
+_POSITION_COLUMNS = {"x": "X", "y": "Y", "z": "Z", "xu": "X", "yu": "Y", "zu": "Z",
+                     "xs": "X", "ys": "Y", "zs": "Z", "xsu": "X", "ysu": "Y", "zsu": "Z"}
+_CHUNK = 1 << 24
+#: Factor from the LAMMPS energy unit of a units style to the unit stored (eV, or reduced ε).
+ENERGY_TO_EV: dict[str, float] = {"metal": 1.0, "real": 0.0433641043, "lj": 1.0}
+
+
+# ----------------------------------------------------------------------------------------------
+# files
+# ----------------------------------------------------------------------------------------------
+def expand_dumps(patterns: Sequence[str | os.PathLike]) -> list[Path]:
+    """Existing files as given; other arguments as globs, matches in natural (numeric) order."""
+    def natural(p: str) -> list:
+        return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p)]
+
+    files: list[Path] = []
+    for pattern in patterns:
+        path = Path(pattern)
+        if path.is_file():
+            files.append(path)
+            continue
+        matches = sorted(glob.glob(str(pattern)), key=natural)
+        if not matches:
+            raise InputError(pattern, "no such dump file (and no file matches it as a pattern)")
+        files.extend(Path(m) for m in matches)
+    return files
+
+
+def _open(path: Path):
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+
+
+def scan_dump(path: Path) -> tuple[list[str], int]:
+    """Columns of the first frame and the number of frames; InputError for a truncated file.
+
+    Reads the whole file once (a few GB/s for plain text; gzip at zlib speed) and checks that
+    its last frame holds ``NUMBER OF ATOMS`` complete atom lines.
+    """
+    marker = b"ITEM: TIMESTEP"
+    n_frames, head, last = 0, b"", b""
+    try:
+        with _open(path) as fh:
+            while chunk := fh.read(_CHUNK):
+                chunk += fh.readline()  # whole lines only
+                if len(head) < 65536:
+                    head += chunk[:65536]
+                n_frames += chunk.count(marker)
+                start = chunk.rfind(marker)
+                last = chunk[start:] if start >= 0 else last + chunk
+    except (OSError, EOFError) as exc:
+        raise InputError(path, f"cannot read the dump ({exc}); truncated or corrupt file") from exc
+    lines = head.decode(errors="replace").splitlines()
+    atoms = [k for k, line in enumerate(lines) if line.startswith("ITEM: ATOMS")]
+    if not n_frames or not atoms:
+        raise InputError(path, "not a LAMMPS text dump (no 'ITEM: TIMESTEP' / 'ITEM: ATOMS')")
+    columns = lines[atoms[0]].split()[2:]
+    tail = last.decode(errors="replace").splitlines()
+    try:
+        n_atoms = int(tail[tail.index("ITEM: NUMBER OF ATOMS") + 1])
+        body = [t for t in tail[next(k for k, t in enumerate(tail)
+                                     if t.startswith("ITEM: ATOMS")) + 1:] if t.strip()]
+    except (ValueError, IndexError, StopIteration):
+        body, n_atoms = [], -1
+    if n_atoms < 0 or len(body) != n_atoms or len(body[-1].split()) != len(columns):
+        raise InputError(path, f"the last frame (frame {n_frames - 1} of this file) is truncated: "
+                               f"{len(body)} complete atom lines of {max(n_atoms, 0)} expected")
+    return columns, n_frames
+
+
+def _column_map(columns: list[str], path: Path, pe_column: str,
+                stress_column: str | None) -> list[str | None]:
+    """OVITO ``columns=`` mapping: id, positions, pe -> 'pe', stress -> 'sxy', rest skipped."""
+    if stress_column == pe_column:
+        raise ValueError("the pe and stress columns must differ")
+    wanted = {"id": "Particle Identifier", pe_column: "pe"}
+    if stress_column:
+        wanted[stress_column] = "sxy"
+    for name, what in (("id", "atom ids"), (pe_column, "the per-atom potential energy"),
+                       (stress_column, "the per-atom stress")):
+        if name and name not in columns:
+            raise InputError(path, f"no column {name!r} ({what}) in the dump; its columns are: "
+                                   f"{' '.join(columns)}")
+    mapping: list[str | None] = []
+    seen_axes: set[str] = set()
+    for name in columns:
+        axis = _POSITION_COLUMNS.get(name)
+        if name in wanted:
+            mapping.append(wanted[name])
+        elif axis and axis not in seen_axes:
+            seen_axes.add(axis)
+            mapping.append(f"Position.{axis}")
+        else:
+            mapping.append(None)
+    if seen_axes != {"X", "Y", "Z"}:
+        raise InputError(path, f"dump lacks x, y, z positions; its columns are: {' '.join(columns)}")
+    return mapping
+
+
+# ----------------------------------------------------------------------------------------------
+# OVITO pipeline
+# ----------------------------------------------------------------------------------------------
+class _ContinuousCell:
+    """OVITO pipeline function: undo box flips (tilt continuity) and flag 2-D dumps.
+
+    Frames must be evaluated in order (frame 0 any time), which :func:`ingest_dumps` does.
+    """
+
+    def __init__(self) -> None:
+        self.tilt: dict[int, float] = {}
+
+    def __call__(self, frame: int, data) -> None:
+        cell = data.cell_
+        z = np.asarray(data.particles.positions[:, 2])
+        if z.size and np.ptp(z) == 0.0:
+            cell.is2D = True
+        xy, lx = float(cell[0, 1]), float(cell[0, 0])
+        if frame > 0:
+            if frame - 1 not in self.tilt:
+                raise RuntimeError("frames must be evaluated in order")
+            xy += round((self.tilt[frame - 1] - xy) / lx) * lx
+            cell[0, 1] = xy
+        self.tilt[frame] = xy
+
+
+def _pipeline(files: list[Path], mapping: list[str | None], strain_cutoff: float,
+              d2min: bool, unwrapped: bool):
+    from ovito.io import import_file
+    from ovito.modifiers import AtomicStrainModifier
+
+    source = [str(f) for f in files] if len(files) > 1 else str(files[0])
+    pipeline = import_file(source, columns=mapping)
+    pipeline.modifiers.append(_ContinuousCell())
+    pipeline.modifiers.append(AtomicStrainModifier(
+        cutoff=strain_cutoff, reference_frame=0, output_strain_tensors=True,
+        output_nonaffine_squared_displacements=d2min,
+        affine_mapping=AtomicStrainModifier.AffineMapping.Off,
+        assume_unwrapped_coordinates=unwrapped, select_invalid_particles=True))
+    return pipeline
+
+
+# ----------------------------------------------------------------------------------------------
+# ingestion
+# ----------------------------------------------------------------------------------------------
+def ingest_dumps(
+    dumps: Sequence[str | os.PathLike],
+    out: str | os.PathLike,
+    *,
+    log_file: str | os.PathLike | None = None,
+    pe_column: str = "c_pe",
+    width: float = 5.0,
+    cutoff: float = 15.0,
+    grid: tuple[int, int] = (32, 32),
+    strain_cutoff: float = 3.0,
+    stress_column: str = "pxy",
+    units: str = "metal",
+    d2min: bool = False,
+    min_atoms: int = 10,
+) -> xr.Dataset:
+    """Coarse-grain a LAMMPS dump series into the reference NetCDF file ``out``; return it.
+
+    dumps: files or glob patterns (one multi-frame file, or one file per frame, ``.gz`` allowed);
+        frame 0 is the strain reference. log_file: LAMMPS log for the stress–strain curve, whose
+        ``stress_column`` is a thermo column (``pxy``, ``f_...``); without a log,
+        ``stress_column`` must be a per-atom stress column of the dump (``c_stress[4]``).
+    pe_column: per-atom potential-energy column of the dump.
+    width, cutoff: Gaussian width c and cut-off r_cut, in the dump's length unit (Å for metal).
+    grid: (nx, ny) grid points. strain_cutoff: OVITO atomic-strain neighbour cut-off.
+    units: LAMMPS units style of the data (metal, real or lj). d2min: also store D²min.
+    min_atoms: warn when a grid point has fewer atoms within r_cut (grid too fine).
+    """
+    if units not in PRESSURE_TO_GPA:
+        raise ValueError(f"units must be one of {sorted(PRESSURE_TO_GPA)}, got {units!r}")
+    files = expand_dumps(dumps)
+    scans = [scan_dump(f) for f in files]
+    for f, (columns, _) in zip(files, scans):
+        if columns != scans[0][0]:
+            raise InputError(f, f"dump columns {' '.join(columns)} differ from those of "
+                                f"{files[0]} ({' '.join(scans[0][0])})")
+    columns = scans[0][0]
+    frame_file = [f for f, (_, n) in zip(files, scans) for _ in range(n)]
+    per_atom_stress = stress_column if log_file is None else None
+    mapping = _column_map(columns, files[0], pe_column, per_atom_stress)
+    unwrapped = any(c in columns for c in ("xu", "yu", "zu"))
+    pipeline = _pipeline(files, mapping, strain_cutoff, d2min, unwrapped)
+    n_frames = pipeline.source.num_frames
+    if n_frames != len(frame_file):
+        bad = frame_file[min(n_frames, len(frame_file) - 1)]
+        raise InputError(bad, f"OVITO read {n_frames} of the {len(frame_file)} frames; frame "
+                              f"{n_frames} is malformed")
+
+    names = ["pe", "exy"] + (["d2min"] if d2min else [])
+    fields = np.empty((len(names), n_frames, grid[1], grid[0]), dtype=np.float32)
+    strain = np.empty(n_frames)
+    frame_stress = np.empty(n_frames)
+    n0, xy0, step0, cell0, dims = 0, 0.0, 0, None, 3
+    for k in range(n_frames):
+        path = frame_file[k]
+        try:
+            data = pipeline.compute(k)
+        except Exception as exc:  # OVITO raises RuntimeError with its parser/modifier message
+            raise InputError(path, f"frame {k}: {_frame_problem(pipeline, k, n0, exc)}") from exc
+        n = data.particles.count
+        if k == 0:
+            n0, step0 = n, int(data.attributes.get("Timestep", 0))
+        elif n != n0:
+            raise InputError(path, f"frame {k} has {n} atoms, frame 0 has {n0}")
+        invalid = int(data.attributes.get("AtomicStrain.invalid_particle_count", 0))
+        if invalid:
+            raise InputError(path, f"frame {k}: {invalid} atoms have too few neighbours within "
+                                   f"the strain cut-off {strain_cutoff}; increase it")
+        try:
+            cell = PlaneCell.from_matrix(np.asarray(data.cell[...]))
+        except ValueError as exc:
+            raise InputError(path, f"frame {k}: {exc}") from exc
+        if k == 0:
+            xy0, cell0, dims = cell.xy, cell, 2 if data.cell.is2D else 3
+        strain[k] = (cell.xy - xy0) / cell.ly
+        per_atom = [np.asarray(data.particles["pe"]) * ENERGY_TO_EV[units],
+                    np.asarray(data.particles["Strain Tensor"])[:, 3]]
+        if d2min:
+            per_atom.append(np.asarray(data.particles["Nonaffine Squared Displacement"]))
+        if per_atom_stress:
+            volume = cell.lx * cell.ly * (1.0 if dims == 2 else float(data.cell[2, 2]))
+            frame_stress[k] = float(np.sum(data.particles["sxy"])) / volume
+        try:
+            result = coarse_grain(np.asarray(data.particles.positions),
+                                  np.stack(per_atom, axis=1), cell, width=width, cutoff=cutoff,
+                                  grid=grid, count=k == 0)
+        except ValueError as exc:  # the cut-off does not fit this cell
+            raise InputError(path, f"frame {k}: {exc}") from exc
+        if k == 0:
+            message = sparse_grid_message(result.counts, n, cell, grid, min_atoms)
+            if message:
+                warnings.warn(f"{path}: {message}", stacklevel=2)
+                log.warning("%s: %s", path, message)
+        if not np.all(np.isfinite(result.values)):
+            raise InputError(path, f"frame {k}: grid points with no atom within the cut-off "
+                                   f"{cutoff}; use a coarser grid or a larger cut-off")
+        fields[:, k] = result.values
+        log.debug("frame %d/%d: strain %.4f", k + 1, n_frames, strain[k])
+    bad = np.flatnonzero(np.diff(strain) <= 0)
+    if bad.size:
+        k = int(bad[0]) + 1
+        raise InputError(frame_file[k], f"the box tilt does not increase: global strain of "
+                                        f"frame {k} is {strain[k]:.6g} after {strain[k - 1]:.6g}")
+    strain_ss, stress, stress_source = _stress_curve(log_file, stress_column, units, step0,
+                                                     strain, frame_stress)
+    ds = _dataset(fields, names, strain, cell0, grid, strain_ss, stress, units, attrs={
+        "title": "Coarse-grained MD reference fields (LAMMPS dumps via OVITO)",
+        "source": "; ".join(str(f) for f in files),
+        "source_log": str(log_file) if log_file is not None else "",
+        "lammps_units": units,
+        "pe_column": pe_column,
+        "stress_source": stress_source,
+        "strain_convention": (
+            "exy: xy component of the Green-Lagrange strain tensor from OVITO's atomic-strain "
+            "modifier relative to frame 0 (tensor convention, ~ gamma/2 in simple shear); "
+            "strain: engineering shear gamma = (xy - xy_0)/ly of the box tilt"),
+        "coarse_graining_width": width,
+        "coarse_graining_cutoff": cutoff,
+        "strain_cutoff": strain_cutoff,
+        "grid": f"{grid[0]} x {grid[1]}",
+        "dimension": dims,
+        "software": f"grassego {__version__}; ovito {_ovito_version()}; "
+                    f"lammps {_lammps_version(log_file)}",
+        "history": f"grassego {__version__} ingest",
+    })
+    write_reference(ds, out)
+    log.info("wrote %s: %d frames of %d x %d, %d stress points", out, n_frames, grid[0],
+             grid[1], strain_ss.size)
+    return ds
+
+
+def _stress_curve(log_file: str | os.PathLike | None, stress_column: str, units: str,
+                  step0: int, strain: np.ndarray, frame_stress: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, str]:
+    """(strain_ss, τ, description): from the log's thermo, else the per-atom sums per frame."""
+    factor = PRESSURE_TO_GPA[units]
+    if log_file is not None:
+        strain_ss, stress = stress_strain(log_file, stress_column=stress_column, units=units,
+                                          start_step=step0)
+        return strain_ss, stress, (f"{Path(log_file).name}: thermo column {stress_column}, "
+                                   f"tau = -{stress_column} x {factor:g}, strain = Δxy/ly")
+    return strain, frame_stress * factor, (f"per-atom column {stress_column}: tau = sum(s_xy)/V"
+                                           f" x {factor:g} at the dump frames")
+
+
+def _frame_problem(pipeline, k: int, n0: int, exc: Exception) -> str:
+    """A readable reason why OVITO failed on frame ``k`` (atom count first)."""
+    try:
+        n = pipeline.source.compute(k).particles.count
+    except Exception:  # the frame itself does not parse: OVITO's message says why
+        return f"cannot be read ({exc})"
+    if k > 0 and n != n0:
+        return f"has {n} atoms, frame 0 has {n0}"
+    return str(exc)
+
+
+def _dataset(fields: np.ndarray, names: list[str], strain: np.ndarray, cell: PlaneCell,
+             grid: tuple[int, int], strain_ss: np.ndarray, stress: np.ndarray, units: str,
+             attrs: dict) -> xr.Dataset:
+    x, y = grid_centres(cell, grid)
+    values = dict(zip(names, fields))
+    ds = build_reference(pe=values["pe"], exy=values["exy"], strain=strain, x=x, y=y,
+                         strain_ss=strain_ss, stress_strain=stress.astype(np.float32),
+                         shear_convention="tensor", attrs=attrs,
+                         extra={n: v for n, v in values.items() if n not in ("pe", "exy")})
+    if units == "lj":  # reduced Lennard-Jones units: say so instead of eV, GPa, Å
+        for name, unit in (("pe", "epsilon per atom"), ("stress_strain", "epsilon/sigma^d"),
+                           ("x", "sigma"), ("y", "sigma"), ("d2min", "sigma^2")):
+            if name in ds.variables:
+                ds[name].attrs.update(units="1", lj_units=unit)
+    ds["exy"].attrs["long_name"] = "local xy Green-Lagrange strain since frame 0 (OVITO)"
+    ds["stress_strain"].attrs["long_name"] = "global shear stress -pxy"
+    return ds
+
+
+def _ovito_version() -> str:
+    import ovito
+
+    return ovito.version_string
+
+
+def _lammps_version(log_file: str | os.PathLike | None) -> str:
+    """The LAMMPS version line of the log (``LAMMPS (22 Jul 2025 - Update 4)``), if any."""
+    if log_file is not None:
+        with open(log_file, errors="replace") as fh:
+            for line in fh:
+                if line.startswith("LAMMPS ("):
+                    return line.strip()[len("LAMMPS "):]
+    return "unknown"

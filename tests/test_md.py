@@ -1,0 +1,82 @@
+"""The small LAMMPS 2-D Kob–Andersen glass: melt, quench, SLLOD shear without a box flip."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grassego import cli
+from grassego.errors import GrassegoError
+from grassego.lammps_log import read_log
+from grassego.md import run_shear_md
+
+#: Same parameters and cache folder as tests/test_ingest.py, so LAMMPS runs once per session.
+LJ_RUN = dict(n_atoms=1024, max_strain=0.5, erate=1e-2, dump_strain=0.005, seed=1,
+              quench_time=100.0, t_shear=0.05, stress_atom=True)
+
+
+@pytest.fixture(scope="session")
+def lj_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.getbasetemp() / "lj2d_shear"
+    manifest = out / "run.json"
+    if not manifest.is_file() or json.loads(manifest.read_text())["parameters"]["side"] != 32:
+        run_shear_md(out, **LJ_RUN)
+    return out
+
+
+def _dump_frames(path: Path) -> list[list[str]]:
+    text = gzip.open(path, "rt").read()
+    return [block.splitlines() for block in text.split("ITEM: TIMESTEP\n")[1:]]
+
+
+def test_dump_frames_every_half_percent_strain(lj_dir):
+    frames = _dump_frames(lj_dir / "shear.dump.gz")
+    assert len(frames) == 101
+    assert [int(f[0]) for f in frames] == list(range(0, 10001, 100))  # 0.5 % strain apart
+    assert frames[0][7] == "ITEM: ATOMS id type x y z c_pe c_stress[4]"
+    atoms = np.array([line.split() for line in frames[0][8:]], dtype=float)
+    assert atoms.shape == (1024, 7)
+    assert np.count_nonzero(atoms[:, 1] == 2) == round(0.35 * 1024)  # Kob–Andersen 65:35
+    assert np.all(atoms[:, 4] == 0.0)  # 2-D
+    assert -4.0 < atoms[:, 5].mean() < -2.5  # pe per atom of a KA glass, ε
+    tilt, ly = (float(frames[-1][k].split()[j]) for k, j in ((4, 2), (5, 1)))
+    np.testing.assert_allclose(tilt / ly, 0.5, rtol=1e-6)  # the last frame is at γ = 0.5
+
+
+def test_log_has_all_runs_and_a_thermostatted_shear(lj_dir):
+    runs = read_log(lj_dir / "log.lammps")
+    assert len(runs) == 4 and all(r.completed for r in runs)  # melt, quench, hold, shear
+    shear = runs[-1]
+    assert shear.has("f_pxy_avg") and shear.has("pxy")
+    gamma = shear.column("xy") / shear.column("ly")
+    np.testing.assert_allclose(gamma, np.arange(501) * 0.001, atol=1e-9)
+    np.testing.assert_allclose(shear.column("temp")[50:].mean(), 0.05, rtol=0.05)
+    manifest = json.loads((lj_dir / "run.json").read_text())
+    assert manifest["n_atoms"] == 1024 and manifest["wall_time_s"] > 0
+    assert manifest["parameters"]["n_dump"] == 100
+
+
+def test_cli_shears_past_half_the_box_without_a_flip(tmp_path, capsys):
+    out = tmp_path / "md"
+    assert cli.main(["md", "--out-dir", str(out), "--atoms", "250", "--max-strain", "0.75",
+                     "--rate", "0.02", "--dump-strain", "0.05", "--seed", "3",
+                     "--melt-time", "5", "--quench-time", "5", "--hold-time", "5"]) == 0
+    assert "256 atoms, 16 frames" in capsys.readouterr().out  # 16 x 16 lattice
+    shear = read_log(out / "log.lammps")[-1]
+    xy, lx = shear.column("xy"), shear.column("lx")
+    assert np.all(np.diff(xy) > 0) and xy[-1] > 0.7 * lx[-1]  # LAMMPS would flip at lx/2
+    assert not list(out.glob(".part-*"))
+
+
+def test_bad_parameters(tmp_path):
+    with pytest.raises(ValueError, match="whole number of steps"):
+        run_shear_md(tmp_path, erate=3e-3, dump_strain=0.001)
+    with pytest.raises(ValueError, match="multiple"):
+        run_shear_md(tmp_path, max_strain=0.5, dump_strain=0.003)
+    with pytest.raises(GrassegoError, match="input deck not found"):
+        run_shear_md(tmp_path, deck=tmp_path / "missing.in")
+    assert cli.main(["md", "--out-dir", str(tmp_path), "--rate", "3e-3"]) == 2
