@@ -35,9 +35,20 @@ elif source == "forward":
     log.info("forward run at target %s", target)
     ds = calib.forward_reference(target)
 else:
-    from grassego.ingest import ingest_from_config
+    from grassego.ingest import ingest_dumps
 
-    ds = ingest_from_config(ref_cfg["dumps"], md_dir=Path(smk.params.get("md_dir", "")) or None)
+    dumps_cfg = ref_cfg["dumps"]
+    if dumps_cfg.get("md"):
+        files, lammps_log = [smk.input.dump], smk.input.lammps_log
+    else:
+        files, lammps_log = dumps_cfg["files"], dumps_cfg["log"]
+    staging = Path(smk.output.fields).with_name(".ingested.nc")
+    ds = ingest_dumps(files, staging, log_file=lammps_log, pe_column=dumps_cfg["pe_column"],
+                      width=dumps_cfg["width"], cutoff=dumps_cfg["cutoff"],
+                      grid=tuple(dumps_cfg["grid"]), strain_cutoff=dumps_cfg["strain_cutoff"],
+                      stress_column=dumps_cfg["stress_column"], units=dumps_cfg["units"],
+                      d2min=dumps_cfg["d2min"])
+    staging.unlink()
 
 nearest_frames(ds["strain"].values, cfg["objective"]["snapshot_strains"], f"reference ({source})")
 write_reference(ds, smk.output.fields)

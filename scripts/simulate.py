@@ -1,6 +1,5 @@
 """Rule `simulate`: the batched STZ solver on one design batch, scored against the reference."""
 
-import logging
 import time
 
 import pandas as pd

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -26,3 +27,21 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"shared data not found at {SHARED}")
     return SHARED
+
+
+#: The tiny real LAMMPS run (2-D Kob-Andersen glass sheared to 50 %) shared by the ingest and md
+#: tests: run once per test session.
+LJ_RUN = dict(n_atoms=1024, max_strain=0.5, erate=1e-2, dump_strain=0.005, seed=1,
+              quench_time=100.0, t_shear=0.05, stress_atom=True)
+
+
+@pytest.fixture(scope="session")
+def lj_dir(tmp_path_factory) -> Path:
+    """Directory of the session's LJ NEMD run: shear.dump.gz, log.lammps, run.json."""
+    from grassego.md import run_shear_md
+
+    out = tmp_path_factory.getbasetemp() / "lj2d_shear"
+    manifest = out / "run.json"
+    if not manifest.is_file() or json.loads(manifest.read_text())["parameters"]["side"] != 32:
+        run_shear_md(out, **LJ_RUN)
+    return out

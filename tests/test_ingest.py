@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import json
 import warnings
 from pathlib import Path
 
@@ -15,26 +14,8 @@ from grassego.errors import InputError
 from grassego.fields import read_reference
 from grassego.ingest import ingest_dumps
 from grassego.lammps_log import read_log
-from grassego.md import run_shear_md
 
-#: The tiny real LAMMPS run shared with tests/test_md.py (same parameters, same cache folder).
-LJ_RUN = dict(n_atoms=1024, max_strain=0.5, erate=1e-2, dump_strain=0.005, seed=1,
-              quench_time=100.0, t_shear=0.05, stress_atom=True)
 LJ_CG = dict(units="lj", width=2.0, cutoff=6.0, grid=(8, 8), strain_cutoff=3.0)
-
-
-def lj_run_dir(tmp_path_factory) -> Path:
-    """Run the small LJ glass once per test session (cached in the session's base temp dir)."""
-    out = tmp_path_factory.getbasetemp() / "lj2d_shear"
-    manifest = out / "run.json"
-    if not manifest.is_file() or json.loads(manifest.read_text())["parameters"]["side"] != 32:
-        run_shear_md(out, **LJ_RUN)
-    return out
-
-
-@pytest.fixture(scope="session")
-def lj_dir(tmp_path_factory) -> Path:
-    return lj_run_dir(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

@@ -38,8 +38,7 @@ def legacy_dir(tmp_path: Path) -> Path:
 LAYOUT = LegacyLayout(stress_file="stress.txt", max_strain=0.4, box_length_A=60.0)
 
 
-def test_synthetic_round_trip(legacy_dir: Path, tmp_path: Path):
-    out = tmp_path / "ref.nc"
+def test_synthetic_round_trip(legacy_dir: Path):
     ds = read_legacy(legacy_dir, LAYOUT)
     assert ds.sizes == {"frame": 5, "y": 4, "x": 6, "strain_ss": 21}
     np.testing.assert_allclose(ds["strain"].values, [0, 0.1, 0.2, 0.3, 0.4])

@@ -14,20 +14,6 @@ from grassego.errors import GrassegoError
 from grassego.lammps_log import read_log
 from grassego.md import run_shear_md
 
-#: Same parameters and cache folder as tests/test_ingest.py, so LAMMPS runs once per session.
-LJ_RUN = dict(n_atoms=1024, max_strain=0.5, erate=1e-2, dump_strain=0.005, seed=1,
-              quench_time=100.0, t_shear=0.05, stress_atom=True)
-
-
-@pytest.fixture(scope="session")
-def lj_dir(tmp_path_factory) -> Path:
-    out = tmp_path_factory.getbasetemp() / "lj2d_shear"
-    manifest = out / "run.json"
-    if not manifest.is_file() or json.loads(manifest.read_text())["parameters"]["side"] != 32:
-        run_shear_md(out, **LJ_RUN)
-    return out
-
-
 def _dump_frames(path: Path) -> list[list[str]]:
     text = gzip.open(path, "rt").read()
     return [block.splitlines() for block in text.split("ITEM: TIMESTEP\n")[1:]]

@@ -10,7 +10,7 @@ def reference_inputs(wildcards):
     if REF["source"] == "forward":
         return {"source": REF["forward"]["base"]}
     if REF["dumps"].get("md"):
-        return {"dumps": res("md/dumps.done")}
+        return {"dump": res("md/shear.dump.gz"), "lammps_log": res("md/log.lammps")}
     return {}
 
 
@@ -37,10 +37,10 @@ rule reference:
 
 rule md:
     output:
-        done=touch(res("md/dumps.done")),
+        dump=res("md/shear.dump.gz"),
+        lammps_log=res("md/log.lammps"),
     params:
         md=canonical(REF["dumps"].get("md") or {}),
-        out_dir=res("md"),
     log:
         res("logs/md.log"),
     benchmark:

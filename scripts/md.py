@@ -1,0 +1,14 @@
+"""Rule `md`: the small 2-D Kob-Andersen LJ glass sheared with LAMMPS (lower-scale example)."""
+
+from pathlib import Path
+
+from grassego.logsetup import setup_logging
+from grassego.md import run_shear_md
+
+smk = snakemake  # noqa: F821
+log = setup_logging(smk.log[0])
+md_cfg = dict(smk.config["reference"]["dumps"]["md"])
+md_cfg["omp_threads"] = min(md_cfg.get("omp_threads", 1), smk.threads)
+run = run_shear_md(Path(smk.output.dump).parent, **md_cfg)
+log.info("LAMMPS: %d atoms, %d frames, %d shear steps in %.0f s", run.n_atoms, run.n_frames,
+         run.n_shear_steps, run.wall_time_s)
