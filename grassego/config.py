@@ -59,9 +59,9 @@ def check_config(config: Mapping[str, Any], root: str | Path = ".") -> None:
         if absent:
             raise ConfigError(f"reference.forward.target.{absent[0]}: a target value is needed "
                               "for every calibrated parameter")
-    if ref["source"] == "dumps" and not ref["dumps"]["files"] and not ref["dumps"].get("md"):
-        raise ConfigError("reference.dumps.files: give dump files (or reference.dumps.md to run "
-                          "the LAMMPS example first)")
+    if ref["source"] == "dumps" and not ref["dumps"]["files"] and not ref["dumps"]["md"]["enabled"]:
+        raise ConfigError("reference.dumps.files: give dump files (or set reference.dumps.md."
+                          "enabled to run the LAMMPS example first)")
     if config["design"]["n_batches"] > config["design"]["n_samples"]:
         raise ConfigError("design.n_batches: more batches than samples")
     check_snapshot_strains(config, root)

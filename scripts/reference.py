@@ -38,7 +38,7 @@ else:
     from grassego.ingest import ingest_dumps
 
     dumps_cfg = ref_cfg["dumps"]
-    if dumps_cfg.get("md"):
+    if dumps_cfg["md"]["enabled"]:
         files, lammps_log = [smk.input.dump], smk.input.lammps_log
     else:
         files, lammps_log = dumps_cfg["files"], dumps_cfg["log"]

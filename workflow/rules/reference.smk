@@ -9,7 +9,7 @@ def reference_inputs(wildcards):
         return {"source": REF["legacy"]["path"]}
     if REF["source"] == "forward":
         return {"source": REF["forward"]["base"]}
-    if REF["dumps"].get("md"):
+    if REF["dumps"]["md"]["enabled"]:
         return {"dump": res("md/shear.dump.gz"), "lammps_log": res("md/log.lammps")}
     return {}
 
@@ -40,7 +40,7 @@ rule md:
         dump=res("md/shear.dump.gz"),
         lammps_log=res("md/log.lammps"),
     params:
-        md=canonical(REF["dumps"].get("md") or {}),
+        md=canonical(REF["dumps"]["md"]),
     log:
         res("logs/md.log"),
     benchmark:
