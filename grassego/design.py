@@ -1,0 +1,69 @@
+"""Space-filling designs of the calibration vector X in box bounds (paper §2.3, Algorithm 1 l.2).
+
+Every design is seeded and reproducible: the same ``(n, bounds, seed)`` gives the same array.
+Bounds are a ``(d, 2)`` array of ``[lower, upper]`` per parameter, in the parameters' own units;
+the returned designs are ``(n, d)`` float64 arrays in those units.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import qmc
+
+
+def check_bounds(bounds: np.ndarray | list) -> np.ndarray:
+    """Return ``bounds`` as a ``(d, 2)`` float64 array; raise ``ValueError`` if malformed."""
+    b = np.asarray(bounds, dtype=np.float64)
+    if b.ndim != 2 or b.shape[1] != 2 or b.shape[0] < 1:
+        raise ValueError(f"bounds must have shape (d, 2), got {b.shape}")
+    if not np.all(np.isfinite(b)):
+        raise ValueError("bounds must be finite")
+    if np.any(b[:, 1] <= b[:, 0]):
+        bad = np.flatnonzero(b[:, 1] <= b[:, 0]).tolist()
+        raise ValueError(f"bounds need lower < upper; violated for parameter(s) {bad}")
+    return b
+
+
+def to_unit(x: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Map points from the box ``bounds`` to the unit cube."""
+    b = check_bounds(bounds)
+    return (np.asarray(x, dtype=np.float64) - b[:, 0]) / (b[:, 1] - b[:, 0])
+
+
+def from_unit(u: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Map points from the unit cube to the box ``bounds``."""
+    b = check_bounds(bounds)
+    return b[:, 0] + np.asarray(u, dtype=np.float64) * (b[:, 1] - b[:, 0])
+
+
+def latin_hypercube(n: int, bounds: np.ndarray | list, seed: int) -> np.ndarray:
+    """``n`` points of a random Latin hypercube in ``bounds`` (one point per stratum per axis)."""
+    b = check_bounds(bounds)
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    u = qmc.LatinHypercube(d=b.shape[0], seed=np.random.default_rng(seed)).random(n)
+    return from_unit(u, b)
+
+
+def sobol(n: int, bounds: np.ndarray | list, seed: int) -> np.ndarray:
+    """The first ``n`` points of a scrambled Sobol sequence in ``bounds``.
+
+    The sequence is drawn to the next power of two (Sobol's balance property holds for those)
+    and truncated to ``n``.
+    """
+    b = check_bounds(bounds)
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    m = int(np.ceil(np.log2(n)))
+    u = qmc.Sobol(d=b.shape[0], scramble=True, seed=np.random.default_rng(seed)).random_base2(m)
+    return from_unit(u[:n], b)
+
+
+def split_batches(n: int, n_batches: int) -> list[np.ndarray]:
+    """Split ``range(n)`` into ``n_batches`` contiguous index arrays whose sizes differ by <= 1.
+
+    Empty batches are dropped when ``n_batches > n``.
+    """
+    if n < 0 or n_batches < 1:
+        raise ValueError(f"need n >= 0 and n_batches >= 1, got n={n}, n_batches={n_batches}")
+    return [part for part in np.array_split(np.arange(n), n_batches) if part.size]

@@ -1,0 +1,62 @@
+"""Space-filling designs: bounds, stratification, reproducibility, batch splitting."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from grassego.design import (check_bounds, from_unit, latin_hypercube, sobol, split_batches,
+                             to_unit)
+
+BOUNDS = np.array([[-5.0, 10.0], [0.0, 15.0], [1e-3, 2e-3]])
+
+
+def _strata(x: np.ndarray, bounds: np.ndarray, n: int) -> np.ndarray:
+    """Index of the 1/n-wide stratum each coordinate falls in, per axis."""
+    return np.floor(to_unit(x, bounds) * n).astype(int)
+
+
+def test_lhs_is_in_bounds_and_stratified_on_every_axis():
+    n = 37
+    x = latin_hypercube(n, BOUNDS, seed=3)
+    assert x.shape == (n, 3) and x.dtype == np.float64
+    assert np.all(x >= BOUNDS[:, 0]) and np.all(x <= BOUNDS[:, 1])
+    for axis in _strata(x, BOUNDS, n).T:  # one point per stratum on each axis
+        assert sorted(axis.tolist()) == list(range(n))
+
+
+def test_sobol_is_balanced_for_powers_of_two_and_truncates_otherwise():
+    x = sobol(64, BOUNDS, seed=1)
+    assert x.shape == (64, 3)
+    assert np.all(x >= BOUNDS[:, 0]) and np.all(x <= BOUNDS[:, 1])
+    for axis in _strata(x, BOUNDS, 64).T:  # (0, m, s)-net: each 1-D projection is stratified
+        assert sorted(axis.tolist()) == list(range(64))
+    np.testing.assert_array_equal(sobol(50, BOUNDS, seed=1), x[:50])
+
+
+@pytest.mark.parametrize("design", [latin_hypercube, sobol])
+def test_designs_are_reproducible_per_seed(design):
+    a, b, c = design(20, BOUNDS, 7), design(20, BOUNDS, 7), design(20, BOUNDS, 8)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_unit_cube_maps_invert_each_other():
+    x = latin_hypercube(10, BOUNDS, 0)
+    np.testing.assert_allclose(from_unit(to_unit(x, BOUNDS), BOUNDS), x, rtol=1e-14)
+    np.testing.assert_allclose(to_unit(BOUNDS.T, BOUNDS), [[0, 0, 0], [1, 1, 1]])
+
+
+@pytest.mark.parametrize("bounds", [[[0, 1, 2]], [[1.0, 0.0]], [[0.0, np.inf]], np.zeros((0, 2))])
+def test_bad_bounds_are_rejected(bounds):
+    with pytest.raises(ValueError):
+        check_bounds(bounds)
+
+
+def test_split_batches_covers_all_indices_in_order_with_balanced_sizes():
+    parts = split_batches(10, 3)
+    assert [p.tolist() for p in parts] == [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    assert len(split_batches(2, 5)) == 2  # empty batches dropped
+    assert split_batches(0, 3) == []
+    with pytest.raises(ValueError):
+        split_batches(5, 0)
