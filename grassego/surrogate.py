@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from scipy.optimize import minimize as scipy_minimize
 
+from grassego.threads import torch_threads
 from grassego.design import check_bounds, to_unit
 
 KERNELS = ("matern52", "rbf")
@@ -194,13 +195,8 @@ def threads_for(n_points: int, min_points: int = 400) -> Iterator[None]:
     """Run torch single-threaded inside the block when there are fewer than ``min_points``
     training points: for such small matrices thread start-up and contention cost more than they
     gain (measured: a 30-point EGO run took 6x longer on 2 busy cores than on 1)."""
-    before = torch.get_num_threads()
-    if n_points < min_points:
-        torch.set_num_threads(1)
-    try:
+    with torch_threads(1) if n_points < min_points else contextlib.nullcontext():
         yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _cholesky(k: torch.Tensor) -> torch.Tensor:
