@@ -1,0 +1,133 @@
+"""Throughput of the batched STZ solver: runs/s by batch size and dtype, with peak memory.
+
+Each configuration runs in a fresh subprocess (so peak RSS is its own). Parameter sets are a
+Latin hypercube in the paper's bounds (Table 2: c0 ∈ [0.05, 1], s_y ∈ [0.8, 1.15] GPa,
+β ∈ [2, 15] 1/eV, E0 ∈ [−3.390, −3.355] eV); runs the paper's driver rejects (final T_eff < 20 K)
+cost nothing and are counted apart, so the table also gives runs/s over the solved runs only.
+
+    python benchmarks/bench_stz.py                          # 1, 16, 128, 400 × float32, float64
+    python benchmarks/bench_stz.py --sizes 400 --dtypes float32 --threads 2 --compile
+    python benchmarks/bench_stz.py --device cuda --sizes 1000 10000
+
+The original C++ solver takes ~6.1 s per run on one core of the reference machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+MD = ROOT.parent / "shared" / "data" / "cuzr_md"
+BOUNDS = {"c0": (0.05, 1.0), "s_y": (0.8, 1.15), "beta": (2.0, 15.0), "E0": (-3.390, -3.355)}
+
+
+def design(n: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """Latin hypercube in BOUNDS; below 16 runs, the paper's validation target repeated (so a
+    small batch is not a handful of rejected samples)."""
+    if n < 16:
+        return {k: np.full(n, v) for k, v in
+                {"c0": 0.55, "s_y": 1.006, "beta": 8.277, "E0": -3.368}.items()}
+    from scipy.stats import qmc
+
+    u = qmc.LatinHypercube(d=len(BOUNDS), seed=seed).random(n)
+    return {k: lo + (hi - lo) * u[:, i] for i, (k, (lo, hi)) in enumerate(BOUNDS.items())}
+
+
+def energy_fields() -> tuple[np.ndarray, np.ndarray]:
+    sys.path.insert(0, str(ROOT))
+    from grassego.legacy import read_field_file
+
+    ref = ROOT / "resources" / "cuzr" / "reference.nc"
+    if MD.is_dir():
+        return read_field_file(MD / "pe.MD.0"), read_field_file(MD / "pe.MD.100")
+    import xarray as xr
+
+    with xr.open_dataset(ref) as ds:
+        pe = np.asarray(ds["pe"].values, dtype=np.float64)
+    return pe[0], pe[-1]
+
+
+def one(n: int, dtype: str, device: str, threads: int | None, compile_: bool) -> dict:
+    """Run one configuration in this process; return its measurements."""
+    import torch
+
+    sys.path.insert(0, str(ROOT))
+    from grassego.objective import PAPER_SNAPSHOT_STRAINS
+    from grassego.stz import ModelConstants, simulate_batch
+
+    if threads:
+        torch.set_num_threads(threads)
+    c = ModelConstants()
+    strains = np.asarray(c.frame_strains())
+    keep = sorted({int(np.abs(strains - s).argmin()) for s in PAPER_SNAPSHOT_STRAINS})
+    pe0, pe_final = energy_fields()
+    params = design(n)
+    if compile_:  # compile once on a tiny batch of the same size so the timing is steady-state
+        warm = ModelConstants(max_strain=0.01, n_frames=2)
+        simulate_batch(params, pe0, pe_final, keep_frames=[], device=device,
+                       dtype=getattr(torch, dtype), constants=warm, compile=True)
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    res = simulate_batch(params, pe0, pe_final, keep_frames=keep, device=device,
+                         dtype=getattr(torch, dtype), constants=c, compile=compile_)
+    if device == "cuda":
+        torch.cuda.synchronize()
+    wall = time.perf_counter() - t0
+    status = np.bincount(res.status, minlength=4).tolist()
+    solved = n - status[3]
+    return {
+        "runs": n, "dtype": dtype, "device": device, "threads": torch.get_num_threads(),
+        "compile": compile_, "wall_s": wall, "runs_per_s": n / wall,
+        "solved": solved, "solved_per_s": solved / wall, "status_counts": status,
+        "peak_rss_MiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_cuda_MiB": (torch.cuda.max_memory_allocated() / 2**20) if device == "cuda" else None,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1, 16, 128, 400])
+    ap.add_argument("--dtypes", nargs="+", default=["float32", "float64"], choices=("float32", "float64"))
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--compile", action="store_true")
+    ap.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
+    ap.add_argument("--one", nargs=2, metavar=("N", "DTYPE"), help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.one:
+        print(json.dumps(one(int(args.one[0]), args.one[1], args.device, args.threads, args.compile)))
+        return 0
+    rows = []
+    print(f"{'runs':>6} {'dtype':>8} {'solved':>6} {'wall s':>8} {'runs/s':>8} {'solved/s':>9} "
+          f"{'peak RSS MiB':>12} {'peak CUDA MiB':>13}")
+    for dtype in args.dtypes:
+        for n in args.sizes:
+            cmd = [sys.executable, __file__, "--one", str(n), dtype, "--device", args.device]
+            if args.threads:
+                cmd += ["--threads", str(args.threads)]
+            if args.compile:
+                cmd.append("--compile")
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+            row = json.loads(out.strip().splitlines()[-1])
+            rows.append(row)
+            cuda = f"{row['peak_cuda_MiB']:.0f}" if row["peak_cuda_MiB"] is not None else "-"
+            print(f"{n:>6} {dtype:>8} {row['solved']:>6} {row['wall_s']:>8.1f} "
+                  f"{row['runs_per_s']:>8.2f} {row['solved_per_s']:>9.2f} "
+                  f"{row['peak_rss_MiB']:>12.0f} {cuda:>13}", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+"""The quasi-static STZ continuum solver, batched over parameter sets (PyTorch, CPU or CUDA).
+
+Public API: :class:`ModelConstants` (every model constant, with units),
+:func:`simulate_batch` (solve a batch of parameter sets from an initial energy field) returning a
+:class:`StzResult`, and :func:`to_runs_dataset` (the runs NetCDF contract of
+:mod:`grassego.fields`).
+"""
+
+from grassego.stz.constants import PER_RUN_FIELDS, ModelConstants
+from grassego.stz.dataset import to_runs_dataset
+from grassego.stz.params import REQUIRED_PARAMS
+from grassego.stz.solver import StzResult, simulate_batch
+
+__all__ = [
+           "PER_RUN_FIELDS",
+           "REQUIRED_PARAMS",
+           "ModelConstants",
+           "StzResult",
+           "simulate_batch",
+           "to_runs_dataset",
+]

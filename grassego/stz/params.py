@@ -1,0 +1,98 @@
+"""Checking and normalising the inputs of a batch: parameter sets and energy fields."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from grassego.stz.constants import PER_RUN_FIELDS, ModelConstants
+
+#: Calibrated parameters every run must give: c0 [1], s_y [GPa], beta [1/eV], E0 [eV].
+REQUIRED_PARAMS: tuple[str, ...] = ("c0", "s_y", "beta", "E0")
+
+
+@dataclass
+class RunInputs:
+    """Validated inputs of a batch.
+
+    ``given``: the parameters as passed (name → (N,) float64); ``per_run``: every per-run quantity
+    the solver needs (the required parameters, :data:`PER_RUN_FIELDS`, and ``chi_inf`` [1]);
+    ``valid``: (N,) bool, False for runs rejected before solving; ``pe0``, ``pe_final``: (ny, nx)
+    float64 [eV/atom].
+    """
+
+    given: dict[str, np.ndarray]
+    per_run: dict[str, np.ndarray]
+    valid: np.ndarray
+    pe0: np.ndarray
+    pe_final: np.ndarray
+
+    @property
+    def n_runs(self) -> int:
+        return self.valid.size
+
+
+def _columns(params: Mapping[str, Iterable[float]]) -> dict[str, np.ndarray]:
+    names = list(params.keys())
+    missing = [k for k in REQUIRED_PARAMS if k not in names]
+    if missing:
+        raise ValueError(f"parameters {missing} are missing; every run needs {list(REQUIRED_PARAMS)}")
+    unknown = [k for k in names if k not in REQUIRED_PARAMS and k not in PER_RUN_FIELDS]
+    if unknown:
+        shared = [k for k in unknown if k in ModelConstants.names()]
+        hint = (f" ({shared} are shared by the whole batch: set them in ModelConstants)"
+                if shared else f"; per-run names are {list(REQUIRED_PARAMS) + list(PER_RUN_FIELDS)}")
+        raise ValueError(f"unknown per-run parameters {unknown}{hint}")
+    out: dict[str, np.ndarray] = {}
+    for k in names:
+        try:
+            col = np.asarray(params[k], dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"parameter {k!r} is not numeric ({exc})") from exc
+        if col.ndim != 1:
+            raise ValueError(f"parameter {k!r} must be a 1-D array, got shape {col.shape}")
+        out[k] = col
+    sizes = {k: v.size for k, v in out.items()}
+    if len(set(sizes.values())) != 1:
+        raise ValueError(f"parameter arrays differ in length: {sizes}")
+    return out
+
+
+def _field(name: str, a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim != 2 or min(a.shape) < 4:
+        raise ValueError(f"{name} must be a 2-D (ny, nx) field with ny, nx >= 4, got shape {a.shape}")
+    if not np.all(np.isfinite(a)):
+        bad = np.argwhere(~np.isfinite(a))[0].tolist()
+        raise ValueError(f"{name} has a non-finite value at [y, x] = {bad}")
+    return a
+
+
+def prepare_inputs(params: Mapping[str, Iterable[float]], pe0: np.ndarray, pe_final: np.ndarray,
+                   constants: ModelConstants) -> RunInputs:
+    """Validate the call and each run. Raises ``ValueError`` for a bad call; marks bad runs."""
+    given = _columns(params)
+    pe0, pe_final = _field("pe0", pe0), _field("pe_final", pe_final)
+    if pe0.shape != pe_final.shape:
+        raise ValueError(f"pe0 {pe0.shape} and pe_final {pe_final.shape} differ in shape")
+    n = next(iter(given.values())).size
+    per_run = {k: np.full(n, float(getattr(constants, k))) for k in PER_RUN_FIELDS}
+    per_run.update(given)
+    with np.errstate(all="ignore"):
+        ok = np.ones(n, dtype=bool)
+        for v in per_run.values():
+            ok &= np.isfinite(v)
+        for k in ("c0", "s_y", "beta", "mu_GPa", "rho_kg_m3", "tau0_s", "ep", "T_Z_K",
+                  "adapt_fac", "strain_rate_per_s", "chi_energy_factor"):
+            ok &= per_run[k] > 0
+        ok &= per_run["chi_len_A"] >= 0
+        ok &= (per_run["poisson"] > -1.0) & (per_run["poisson"] < 0.5)
+        beta, e0 = per_run["beta"], per_run["E0"]
+        # chi must start positive everywhere (exp(-1/chi) blows up for chi < 0)
+        ok &= per_run["chi_energy_factor"] * beta * (pe0.min() - e0) > 0
+        # the paper's driver: reject when beta (E_final - E0) T_Z < threshold anywhere
+        ok &= beta * (pe_final.min() - e0) * per_run["T_Z_K"] >= constants.min_final_teff_K
+        per_run["chi_inf"] = beta * (pe_final.max() - e0)
+    return RunInputs(given=given, per_run=per_run, valid=ok, pe0=pe0, pe_final=pe_final)

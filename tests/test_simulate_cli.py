@@ -1,0 +1,81 @@
+"""``grassego simulate``: CSV + reference NetCDF in, runs NetCDF out; clear errors for bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from grassego.cli import main
+from grassego.fields import RUN_STATUS, build_reference, read_runs, write_reference
+
+
+@pytest.fixture()
+def reference(tmp_path):
+    """A small reference file: a 8 × 8 energy field, initial and final frames."""
+    rng = np.random.default_rng(3)
+    pe0 = -3.362 + 1e-3 * rng.random((8, 8))
+    pe = np.stack([pe0, pe0 + 2e-3])
+    x = (np.arange(8) + 0.5) * 50.0
+    ds = build_reference(pe=pe, exy=np.zeros_like(pe), strain=np.array([0.0, 0.5]), x=x, y=x,
+                         strain_ss=np.linspace(0, 0.5, 6), stress_strain=np.zeros(6),
+                         shear_convention="engineering")
+    return write_reference(ds, tmp_path / "ref.nc")
+
+
+def test_simulate_writes_runs_file(reference, tmp_path, caplog):
+    params = tmp_path / "params.csv"
+    params.write_text("c0,s_y,beta,E0\n0.3,1.0,8.0,-3.368\n0.3,1.0,,-3.368\n")
+    out = tmp_path / "runs.nc"
+    with caplog.at_level("INFO", logger="grassego.simulate"):
+        code = main(["simulate", "--reference", str(reference), "--params", str(params),
+                     "--out", str(out), "--frames", "snapshots", "--dtype", "float32",
+                     "--batch-size", "1", "--threads", "1", "--constant", "max_strain=0.1",
+                     "--constant", "n_frames=20", "--snapshot-strains", "0.02", "0.05", "0.1"])
+    assert code == 0
+    ds = read_runs(out)
+    assert ds.sizes == {"run": 2, "frame": 3, "y": 8, "x": 8, "strain_ss": 21}
+    np.testing.assert_allclose(ds["strain"].values, [0.02, 0.05, 0.1])
+    assert list(ds["status"].values) == [RUN_STATUS["ok"], RUN_STATUS["rejected_input"]]
+    tau = ds["tau_mean"].values
+    assert tau[0, 4] == pytest.approx(20.0 * 0.02, rel=1e-5)  # elastic start: mu * gamma
+    assert 1.0 < np.nanmax(tau[0]) < 6.0 and np.all(np.isnan(tau[1]))
+    np.testing.assert_allclose(ds["x"].values, (np.arange(8) + 0.5) * 50.0)
+    assert "frame 20/20" in caplog.text
+
+
+@pytest.mark.parametrize("csv,message", [
+    ("c0,s_y,beta\n0.3,1.0,8.0\n", "lacks column"),
+    ("c0,s_y,beta,E0,colour\n0.3,1.0,8.0,-3.368,red\n", "unknown column"),
+    ("c0,s_y,beta,E0\n0.3,1.0,eight,-3.368\n", "params.csv:2: column 'beta'"),
+    ("c0,s_y,beta,E0\n", "no parameter rows"),
+])
+def test_bad_params_file_is_a_clear_error(reference, tmp_path, capsys, csv, message):
+    params = tmp_path / "params.csv"
+    params.write_text(csv)
+    out = tmp_path / "runs.nc"
+    code = main(["simulate", "--reference", str(reference), "--params", str(params),
+                 "--out", str(out)])
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_bad_constant_is_a_clear_error(reference, tmp_path, capsys):
+    params = tmp_path / "params.csv"
+    params.write_text("c0,s_y,beta,E0\n0.3,1.0,8.0,-3.368\n")
+    code = main(["simulate", "--reference", str(reference), "--params", str(params),
+                 "--out", str(tmp_path / "runs.nc"), "--constant", "n_frames=-3"])
+    assert code == 2
+    assert "n_frames" in capsys.readouterr().err
+
+
+def test_bad_reference_is_a_clear_error(tmp_path, capsys):
+    params = tmp_path / "params.csv"
+    params.write_text("c0,s_y,beta,E0\n0.3,1.0,8.0,-3.368\n")
+    bad = tmp_path / "ref.nc"
+    xr.Dataset({"pe": (("frame", "y", "x"), np.zeros((2, 4, 4)))}).to_netcdf(bad)
+    code = main(["simulate", "--reference", str(bad), "--params", str(params),
+                 "--out", str(tmp_path / "runs.nc")])
+    assert code == 2
+    assert "ref.nc" in capsys.readouterr().err

@@ -1,0 +1,91 @@
+"""The batched STZ solver against the original C++ solver's golden outputs (../shared/golden/stz).
+
+Acceptance (issue 3), per golden run: stress–strain MAE < 0.02 GPa, peak within 2 %, strain field
+at the paper's 9 snapshot strains within a mean Grassmann geodesic distance of 0.1 (rank 5, column
+space) and 10 % relative Frobenius error, the shear band in the same row, T_eff within 2 % at the
+last frame. A second test pins the much closer agreement actually reached (float64), so a
+regression in the discretisation is caught long before the acceptance bounds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from grassego.grassmann import frobenius_distance, grassmann_distance
+from grassego.legacy import read_field_file
+from grassego.objective import PAPER_SNAPSHOT_STRAINS
+from grassego.stz import simulate_batch
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+GOLDEN = SHARED / "golden" / "stz"
+MD = SHARED / "data" / "cuzr_md"
+RUNS = ("paper_validation_target", "paper_cuzr_optimum", "low_beta_soft")
+
+pytestmark = pytest.mark.skipif(not GOLDEN.is_dir() or not MD.is_dir(),
+                                reason=f"golden data not found under {SHARED}")
+
+
+@pytest.fixture(scope="module")
+def golden() -> dict[str, dict[str, np.ndarray]]:
+    out = {}
+    for name in RUNS:
+        with np.load(GOLDEN / f"{name}.npz") as z:
+            out[name] = {k: z[k] for k in z.files}
+    return out
+
+
+@pytest.fixture(scope="module")
+def solved(golden):
+    """All three golden parameter sets in one float64 batch (the dtype the golden test uses;
+    float32 agrees as closely, see the benchmark notes)."""
+    pe0 = read_field_file(MD / "pe.MD.0")
+    pe_final = read_field_file(MD / "pe.MD.100")
+    params = {k: np.array([float(golden[n][k]) for n in RUNS]) for k in ("c0", "s_y", "beta", "E0")}
+    return simulate_batch(params, pe0, pe_final, dtype=torch.float64)
+
+
+def _snapshots(strain: np.ndarray) -> list[int]:
+    return [int(np.argmin(np.abs(strain - s))) for s in PAPER_SNAPSHOT_STRAINS]
+
+
+def _band_row(exy: np.ndarray) -> int:
+    """Row (y index) with the largest mean |E_xy| deviation from the grid mean."""
+    return int(np.argmax(np.abs(exy - exy.mean()).mean(axis=1)))
+
+
+@pytest.mark.parametrize("index,name", list(enumerate(RUNS)))
+def test_matches_golden_acceptance(solved, golden, index, name):
+    g = golden[name]
+    assert solved.status[index] == 0
+    np.testing.assert_allclose(solved.strain_all, g["strain"], atol=1e-12)
+    tau, tau_g = solved.tau_mean[index], g["tau_mean_GPa"].astype(np.float64)
+    assert np.abs(tau - tau_g).mean() < 0.02
+    assert abs(tau.max() - tau_g.max()) / tau_g.max() < 0.02
+    frames = _snapshots(g["strain"])
+    ours = torch.as_tensor(solved.exy[index][frames], dtype=torch.float64)
+    ref = torch.as_tensor(g["exy"][frames], dtype=torch.float64)
+    geo = grassmann_distance(ref, ours, metric="geodesic", rank=5, space="column").distance
+    assert float(geo.mean()) < 0.1
+    rel = frobenius_distance(ref, ours, relative=True)
+    assert float(rel.max()) < 0.10
+    assert _band_row(solved.exy[index][-1]) == _band_row(g["exy"][-1])
+    t_eff, t_g = solved.t_eff[index][-1], g["tem_K"][-1]
+    assert np.max(np.abs(t_eff - t_g) / t_g) < 0.02
+
+
+@pytest.mark.parametrize("index,name", list(enumerate(RUNS)))
+def test_matches_golden_closely(solved, golden, index, name):
+    """What the reproduction actually reaches: stresses to ~1e-5 GPa, fields to < 1 %."""
+    g = golden[name]
+    assert np.abs(solved.tau_mean[index] - g["tau_mean_GPa"]).max() < 1e-4
+    frames = _snapshots(g["strain"])
+    ours, ref = solved.exy[index][frames], g["exy"][frames]
+    rel = np.linalg.norm(ours - ref, axis=(1, 2)) / np.linalg.norm(ref, axis=(1, 2))
+    assert rel.max() < 0.01
+    # frame 0 is exact (the energy-to-chi map); the last frame within 1 %
+    np.testing.assert_allclose(solved.t_eff[index][0], g["tem_K"][0], rtol=1e-6)
+    assert np.max(np.abs(solved.t_eff[index][-1] - g["tem_K"][-1]) / g["tem_K"][-1]) < 0.01
