@@ -57,6 +57,7 @@ log = logging.getLogger(__name__)
 ACQUISITIONS = ("log_ei", "ei")
 BATCH_STRATEGIES = ("kriging_believer", "constant_liar")
 DESIGNS = ("lhs", "sobol")
+Y_TRANSFORMS = ("none", "log")
 HISTORY_FORMAT = "grassego-ego-history-1"
 _DT = torch.float64
 _SQRT2 = math.sqrt(2.0)
@@ -118,6 +119,9 @@ class EGOSettings:
     ``stall_patience`` consecutive iterations counts as stalled; ``stop_on_stall`` then ends the
     run;
     ``log_every``: iterations between progress lines.
+    ``y_transform``: ``"log"`` fits the GP (and computes EI and the stall test) on log Δ, for
+    objectives spanning orders of magnitude (a few diverging or elastic runs with Δ ≈ 3 among
+    good ones ≈ 0.1 otherwise flatten the standardised GP near the minimum); Δ must be > 0.
     """
 
     gp: GPConfig = field(default_factory=GPConfig)
@@ -134,10 +138,11 @@ class EGOSettings:
     stall_patience: int = 5
     stop_on_stall: bool = False
     log_every: int = 1
+    y_transform: str = "none"
 
     def __post_init__(self) -> None:
         for name, allowed in (("acquisition", ACQUISITIONS), ("batch_strategy", BATCH_STRATEGIES),
-                              ("design", DESIGNS)):
+                              ("design", DESIGNS), ("y_transform", Y_TRANSFORMS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
         if self.n_candidates < 2 or self.n_exact < 1 or self.n_polish < 0:
@@ -171,8 +176,8 @@ class EGOResult:
     """Outcome of :func:`minimize`: the best point and the full history in evaluation order.
 
     ``X`` (n, d) in parameter units; ``y`` (n,) Δ (NaN for failures); ``status`` per row;
-    ``iteration`` (0 = initial design); ``ei``: EI [Δ units] when the row was proposed (NaN for
-    the design); ``wall_time`` [s] of the objective call that evaluated the row.
+    ``iteration`` (0 = initial design); ``ei``: EI when the row was proposed, in Δ units (log-Δ
+    units with ``y_transform="log"``; NaN for the design); ``wall_time`` [s] of the objective call that evaluated the row.
     ``stop_reason``: "threshold", "max_iter" or "stalled".
     """
 
@@ -470,6 +475,13 @@ def _gp_data(h: _History) -> tuple[np.ndarray, np.ndarray, int, Counter]:
     return x, y, int(bad.sum()), failed
 
 
+def _transform(y: np.ndarray, kind: str) -> np.ndarray:
+    """The objective as the GP sees it (see ``EGOSettings.y_transform``)."""
+    if kind == "log":
+        return np.log(np.maximum(y, np.finfo(np.float64).tiny))
+    return y
+
+
 def _stalled(h: _History, settings: EGOSettings) -> bool:
     it = h.iteration[h.iteration > 0]
     if it.size == 0:
@@ -477,7 +489,7 @@ def _stalled(h: _History, settings: EGOSettings) -> bool:
     last = np.unique(it)[-settings.stall_patience:]
     if last.size < settings.stall_patience:
         return False
-    finite = h.y[np.isfinite(h.y)]
+    finite = _transform(h.y[np.isfinite(h.y)], settings.y_transform)
     spread = float(finite.max() - finite.min()) if finite.size else 0.0
     max_ei = [np.nanmax(h.ei[h.iteration == t], initial=-np.inf) for t in last]
     return bool(np.all(np.array(max_ei) <= settings.stall_tol * max(spread, 1e-300)))
@@ -605,11 +617,12 @@ def minimize(objective: Objective, bounds: np.ndarray | Sequence[Sequence[float]
         if np.isfinite(h.y).sum() >= 2:
             full = h.hyper is None or (t - 1) % settings.full_refit_every == 0
             with threads_for(y.size):
-                sur = fit_gp(x, y, b, settings.gp, warm_start=h.hyper,
-                             seed=int(rng.integers(2**31)),
+                sur = fit_gp(x, _transform(y, settings.y_transform), b, settings.gp,
+                             warm_start=h.hyper, seed=int(rng.integers(2**31)),
                              restarts=settings.gp.restarts if full else None)
                 t_fit = time.perf_counter() - t0
-                x_new, ei = propose(sur, float(best), batch_size, settings, rng)
+                f_best = float(_transform(np.array([best]), settings.y_transform)[0])
+                x_new, ei = propose(sur, f_best, batch_size, settings, rng)
             h.hyper = sur.hyperparameters()
         else:
             log.warning("EGO seed %d: fewer than 2 finite Δ; iteration %d samples at random",

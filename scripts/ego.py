@@ -52,6 +52,7 @@ settings = ego.EGOSettings.from_mapping({
     "acquisition": ego_cfg["acquisition"],
     "batch_strategy": ego_cfg["batch_strategy"],
     "stop_on_stall": ego_cfg["stop_on_stall"],
+    "y_transform": ego_cfg["y_transform"],
 })
 t0 = time.perf_counter()
 result = ego.minimize(

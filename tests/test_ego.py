@@ -297,3 +297,19 @@ def test_settings_from_a_config_mapping():
         EGOSettings.from_mapping({"gp": {"kernal": "rbf"}})
     with pytest.raises(ValueError, match="acquisition"):
         EGOSettings(acquisition="pi")
+
+
+def test_log_transform_handles_outliers_and_keeps_delta_in_the_history():
+    """With a few huge values (like diverged/elastic STZ runs), EGO on log Δ still homes in."""
+    def objective(x):
+        x = np.atleast_2d(x)
+        base = (x[:, 0] - 0.3) ** 2 + (x[:, 1] - 0.7) ** 2 + 0.01
+        return np.where(x[:, 0] > 0.85, 50.0, base)  # a plateau of 'failed-like' outliers
+
+    bounds = np.array([[0.0, 1.0], [0.0, 1.0]])
+    res = minimize(objective, bounds, n_initial=10, max_iter=15, seed=3,
+                   settings=EGOSettings(y_transform="log", n_candidates=4096))
+    assert res.y_best < 0.012
+    assert np.allclose(res.y, objective(res.X))  # the history keeps Δ, not log Δ
+    with pytest.raises(ValueError, match="y_transform"):
+        EGOSettings(y_transform="sqrt")
