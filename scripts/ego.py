@@ -28,9 +28,13 @@ bounds = np.array([cfg["parameters"][n] for n in names], dtype=np.float64)
 training = pd.read_csv(smk.input.training)
 
 # The state directory is keyed by everything that defines the problem, not by the budget.
+# Files enter by their values (not bytes or wall times), so a regenerated identical reference or
+# design resumes the same history.
+reference = read_reference(smk.input.reference)
 fingerprint = hashlib.sha256()
-for path in (smk.input.reference, smk.input.training):
-    fingerprint.update(Path(path).read_bytes())
+for name in ("pe", "exy", "strain", "stress_strain", "strain_ss"):
+    fingerprint.update(np.ascontiguousarray(reference[name].values).tobytes())
+fingerprint.update(training[names + ["delta", "status"]].to_csv(index=False).encode())
 fingerprint.update(json.dumps([smk.params.parameters, smk.params.solver, smk.params.objective,
                                {k: v for k, v in ego_cfg.items()
                                 if k not in ("max_iter", "threshold", "seeds")}, seed]).encode())
@@ -38,7 +42,7 @@ state_path = Path(smk.params.state_root) / f"state-{fingerprint.hexdigest()[:12]
 log.info("seed %d: state %s", seed, state_path)
 
 calib = Calibration(
-    reference=read_reference(smk.input.reference),
+    reference=reference,
     names=names,
     objective=ObjectiveConfig.from_mapping(cfg["objective"]),
     fixed=cfg.get("fixed", {}),
