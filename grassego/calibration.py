@@ -49,6 +49,19 @@ class Calibration:
     device: str = "cpu"
     dtype: torch.dtype = torch.float64
 
+    @classmethod
+    def from_config(cls, reference: xr.Dataset, config: Mapping) -> "Calibration":
+        """From a validated workflow config (sections parameters, objective, fixed, solver)."""
+        return cls(
+            reference=reference,
+            names=list(config["parameters"]),
+            objective=ObjectiveConfig.from_mapping(config["objective"]),
+            fixed=config.get("fixed", {}),
+            constants=config["solver"]["constants"],
+            device=resolve_device(config["solver"]["device"]),
+            dtype=dtype_from_name(config["solver"]["dtype"]),
+        )
+
     def __post_init__(self) -> None:
         from grassego.stz import ModelConstants
 

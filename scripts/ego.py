@@ -11,11 +11,10 @@ import pandas as pd
 import torch
 
 from grassego import ego
-from grassego.calibration import Calibration, dtype_from_name, resolve_device
+from grassego.calibration import Calibration
 from grassego.atomic import atomic_path
 from grassego.fields import read_reference
 from grassego.logsetup import setup_logging
-from grassego.objective import ObjectiveConfig
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
@@ -41,15 +40,7 @@ fingerprint.update(json.dumps([smk.params.parameters, smk.params.solver, smk.par
 state_path = Path(smk.params.state_root) / f"state-{fingerprint.hexdigest()[:12]}" / "history.nc"
 log.info("seed %d: state %s", seed, state_path)
 
-calib = Calibration(
-    reference=reference,
-    names=names,
-    objective=ObjectiveConfig.from_mapping(cfg["objective"]),
-    fixed=cfg.get("fixed", {}),
-    constants=cfg["solver"]["constants"],
-    device=resolve_device(cfg["solver"]["device"]),
-    dtype=dtype_from_name(cfg["solver"]["dtype"]),
-)
+calib = Calibration.from_config(reference, cfg)
 settings = ego.EGOSettings.from_mapping({
     "gp": {"kernel": ego_cfg["kernel"]},
     "n_candidates": ego_cfg["n_candidates"],

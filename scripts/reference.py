@@ -4,11 +4,11 @@ from pathlib import Path
 
 import torch
 
-from grassego.calibration import Calibration, dtype_from_name, resolve_device
+from grassego.calibration import Calibration
 from grassego.fields import read_reference, write_reference
 from grassego.legacy import read_legacy
 from grassego.logsetup import setup_logging
-from grassego.objective import ObjectiveConfig, nearest_frames
+from grassego.objective import nearest_frames
 
 smk = snakemake  # noqa: F821  (injected by Snakemake)
 log = setup_logging(smk.log[0])
@@ -23,15 +23,7 @@ if source == "legacy":
 elif source == "forward":
     base = read_reference(smk.input.source)
     target = ref_cfg["forward"]["target"]
-    calib = Calibration(
-        reference=base,
-        names=list(cfg["parameters"]),
-        objective=ObjectiveConfig.from_mapping(cfg["objective"]),
-        fixed=cfg.get("fixed", {}),
-        constants=cfg["solver"]["constants"],
-        device=resolve_device(cfg["solver"]["device"]),
-        dtype=dtype_from_name(cfg["solver"]["dtype"]),
-    )
+    calib = Calibration.from_config(base, cfg)
     log.info("forward run at target %s", target)
     ds = calib.forward_reference(target)
 else:

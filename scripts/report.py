@@ -7,10 +7,10 @@ import pandas as pd
 import torch
 
 from grassego.atomic import atomic_path, write_text_atomic
-from grassego.calibration import Calibration, dtype_from_name, resolve_device
+from grassego.calibration import Calibration
 from grassego.fields import engineering_shear, read_reference
 from grassego.logsetup import setup_logging
-from grassego.objective import ObjectiveConfig, nearest_frames
+from grassego.objective import nearest_frames
 from grassego import ego, plots
 
 smk = snakemake  # noqa: F821
@@ -20,15 +20,7 @@ cfg = smk.config
 names = list(cfg["parameters"])
 reference = read_reference(smk.input.reference)
 training = pd.read_csv(smk.input.training)
-calib = Calibration(
-    reference=reference,
-    names=names,
-    objective=ObjectiveConfig.from_mapping(cfg["objective"]),
-    fixed=cfg.get("fixed", {}),
-    constants=cfg["solver"]["constants"],
-    device=resolve_device(cfg["solver"]["device"]),
-    dtype=dtype_from_name(cfg["solver"]["dtype"]),
-)
+calib = Calibration.from_config(reference, cfg)
 
 # ---- per-seed results ------------------------------------------------------------------------
 results = {r.seed: r for r in (ego.result_from_history(p) for p in smk.input.results)}

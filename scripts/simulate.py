@@ -5,10 +5,9 @@ import time
 import pandas as pd
 import torch
 
-from grassego.calibration import Calibration, dtype_from_name, resolve_device
+from grassego.calibration import Calibration
 from grassego.fields import read_reference, write_netcdf
 from grassego.logsetup import setup_logging
-from grassego.objective import ObjectiveConfig
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
@@ -16,15 +15,7 @@ torch.set_num_threads(smk.threads)
 cfg = smk.config
 table = pd.read_csv(smk.input.batch)
 names = list(cfg["parameters"])
-calib = Calibration(
-    reference=read_reference(smk.input.reference),
-    names=names,
-    objective=ObjectiveConfig.from_mapping(cfg["objective"]),
-    fixed=cfg.get("fixed", {}),
-    constants=cfg["solver"]["constants"],
-    device=resolve_device(cfg["solver"]["device"]),
-    dtype=dtype_from_name(cfg["solver"]["dtype"]),
-)
+calib = Calibration.from_config(read_reference(smk.input.reference), cfg)
 t0 = time.perf_counter()
 last = [t0]
 
