@@ -36,7 +36,7 @@ import math
 import os
 import time
 from collections import Counter
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -46,6 +46,7 @@ import xarray as xr
 from scipy.optimize import minimize as scipy_minimize
 from scipy.stats import qmc
 
+from grassego.config import reject_unknown_keys
 from grassego.atomic import atomic_path
 from grassego.design import check_bounds, from_unit, latin_hypercube, sobol, split_batches
 from grassego.errors import GrassegoError, InputError
@@ -157,16 +158,10 @@ class EGOSettings:
     @classmethod
     def from_mapping(cls, cfg: Mapping[str, Any]) -> "EGOSettings":
         """Build from a config mapping; ``gp`` may be a nested mapping of :class:`GPConfig` keys."""
-        known = {f.name for f in fields(cls)}
-        unknown = set(cfg) - known
-        if unknown:
-            raise ValueError(f"unknown EGO settings: {sorted(unknown)}")
+        reject_unknown_keys(cls, cfg, "EGO")
         kw = dict(cfg)
         if isinstance(kw.get("gp"), Mapping):
-            gp_known = {f.name for f in fields(GPConfig)}
-            bad = set(kw["gp"]) - gp_known
-            if bad:
-                raise ValueError(f"unknown GP settings: {sorted(bad)}")
+            reject_unknown_keys(GPConfig, kw["gp"], "GP")
             kw["gp"] = GPConfig(**kw["gp"])
         return cls(**kw)
 

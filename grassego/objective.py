@@ -16,13 +16,14 @@ continuum and MD strains does not matter to them; Frobenius converts both to eng
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import torch
 import xarray as xr
 
+from grassego.config import reject_unknown_keys
 from grassego.errors import InputError
 from grassego.fields import RUN_STATUS, engineering_shear
 from grassego.grassmann import METRICS, frobenius_distance, grassmann_distance, per_snapshot_ranks
@@ -54,10 +55,7 @@ class ObjectiveConfig:
     @classmethod
     def from_mapping(cls, cfg: Mapping[str, Any]) -> "ObjectiveConfig":
         """Build from a config mapping (unknown keys are an error)."""
-        known = {f.name for f in fields(cls)}
-        unknown = set(cfg) - known
-        if unknown:
-            raise ValueError(f"unknown objective settings: {sorted(unknown)}")
+        reject_unknown_keys(cls, cfg, "objective")
         kw = dict(cfg)
         for key in ("snapshot_strains", "weights"):
             if key in kw:
