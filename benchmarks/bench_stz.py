@@ -6,8 +6,12 @@ Latin hypercube in the paper's bounds (Table 2: c0 ∈ [0.05, 1], s_y ∈ [0.8, 
 cost nothing and are counted apart, so the table also gives runs/s over the solved runs only.
 
     python benchmarks/bench_stz.py                          # 1, 16, 128, 400 × float32, float64
-    python benchmarks/bench_stz.py --sizes 400 --dtypes float32 --threads 2 --compile
+    python benchmarks/bench_stz.py --sizes 400 --dtypes float32 --threads 2
+    python benchmarks/bench_stz.py --backend torch --sizes 400 --threads 2 --compile
     python benchmarks/bench_stz.py --device cuda --sizes 1000 10000
+
+Timings are steady state: a 1-frame warm-up run first loads the compiled kernels (Numba's cache,
+or torch.compile's) so compilation is not counted; ``--json`` keeps the rows.
 
 The original C++ solver takes ~6.1 s per run on one core of the reference machine.
 """
@@ -55,7 +59,7 @@ def energy_fields() -> tuple[np.ndarray, np.ndarray]:
     return pe[0], pe[-1]
 
 
-def one(n: int, dtype: str, device: str, threads: int | None, compile_: bool) -> dict:
+def one(n: int, dtype: str, device: str, threads: int | None, compile_: bool, backend: str) -> dict:
     """Run one configuration in this process; return its measurements."""
     import torch
 
@@ -70,23 +74,23 @@ def one(n: int, dtype: str, device: str, threads: int | None, compile_: bool) ->
     keep = sorted({int(np.abs(strains - s).argmin()) for s in PAPER_SNAPSHOT_STRAINS})
     pe0, pe_final = energy_fields()
     params = design(n)
-    if compile_:  # compile once on a tiny batch of the same size so the timing is steady-state
-        warm = ModelConstants(max_strain=0.01, n_frames=2)
-        simulate_batch(params, pe0, pe_final, keep_frames=[], device=device,
-                       dtype=getattr(torch, dtype), constants=warm, compile=True)
+    run = dict(device=device, dtype=getattr(torch, dtype), compile=compile_, backend=backend,
+               threads=threads)
+    warm = ModelConstants(max_strain=0.01, n_frames=2)  # load/compile the kernels untimed
+    simulate_batch(params, pe0, pe_final, keep_frames=[], constants=warm, **run)
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
         torch.cuda.synchronize()
     t0 = time.perf_counter()
-    res = simulate_batch(params, pe0, pe_final, keep_frames=keep, device=device,
-                         dtype=getattr(torch, dtype), constants=c, compile=compile_)
+    res = simulate_batch(params, pe0, pe_final, keep_frames=keep, constants=c, **run)
     if device == "cuda":
         torch.cuda.synchronize()
     wall = time.perf_counter() - t0
     status = np.bincount(res.status, minlength=4).tolist()
     solved = n - status[3]
     return {
-        "runs": n, "dtype": dtype, "device": device, "threads": torch.get_num_threads(),
+        "runs": n, "dtype": dtype, "device": device, "backend": backend,
+        "threads": threads or torch.get_num_threads(),
         "compile": compile_, "wall_s": wall, "runs_per_s": n / wall,
         "solved": solved, "solved_per_s": solved / wall, "status_counts": status,
         "peak_rss_MiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -100,19 +104,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dtypes", nargs="+", default=["float32", "float64"], choices=("float32", "float64"))
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--compile", action="store_true")
+    ap.add_argument("--compile", action="store_true", help="torch backend: torch.compile")
+    ap.add_argument("--backend", default="auto", choices=("auto", "fused", "torch"))
     ap.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
     ap.add_argument("--one", nargs=2, metavar=("N", "DTYPE"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
-        print(json.dumps(one(int(args.one[0]), args.one[1], args.device, args.threads, args.compile)))
+        print(json.dumps(one(int(args.one[0]), args.one[1], args.device, args.threads, args.compile,
+                             args.backend)))
         return 0
     rows = []
     print(f"{'runs':>6} {'dtype':>8} {'solved':>6} {'wall s':>8} {'runs/s':>8} {'solved/s':>9} "
           f"{'peak RSS MiB':>12} {'peak CUDA MiB':>13}")
     for dtype in args.dtypes:
         for n in args.sizes:
-            cmd = [sys.executable, __file__, "--one", str(n), dtype, "--device", args.device]
+            cmd = [sys.executable, __file__, "--one", str(n), dtype, "--device", args.device,
+                   "--backend", args.backend]
             if args.threads:
                 cmd += ["--threads", str(args.threads)]
             if args.compile:

@@ -48,10 +48,13 @@ class Calibration:
     constants: Mapping[str, float] = field(default_factory=dict)
     device: str = "cpu"
     dtype: torch.dtype = torch.float64
+    backend: str = "auto"
+    threads: int = 1
 
     @classmethod
-    def from_config(cls, reference: xr.Dataset, config: Mapping) -> "Calibration":
-        """From a validated workflow config (sections parameters, objective, fixed, solver)."""
+    def from_config(cls, reference: xr.Dataset, config: Mapping, threads: int = 1) -> "Calibration":
+        """From a validated workflow config (sections parameters, objective, fixed, solver);
+        ``threads``: CPU threads of the fused solver (the job's thread count)."""
         return cls(
             reference=reference,
             names=list(config["parameters"]),
@@ -60,6 +63,8 @@ class Calibration:
             constants=config["solver"]["constants"],
             device=resolve_device(config["solver"]["device"]),
             dtype=dtype_from_name(config["solver"]["dtype"]),
+            backend=config["solver"].get("backend", "auto"),
+            threads=threads,
         )
 
     def __post_init__(self) -> None:
@@ -88,18 +93,20 @@ class Calibration:
                  progress=None):
         """Run the batched solver on ``params``; returns a :class:`grassego.stz.StzResult`.
 
-        On the CPU the solver runs single-threaded whatever the caller's thread count: the
-        shear-band instability amplifies rounding differences, and the thread count changes the
-        rounding of parallel reductions (measured: Δ of one CuZr parameter set 0.1163 on 1 thread,
-        0.1248 on 2, in float32). Pinning it makes every evaluation of a parameter set identical
-        in the design, the EGO loop and the report; parallelism comes from Snakemake jobs.
+        The shear-band instability amplifies rounding differences, so every evaluation of a
+        parameter set must round identically in the design, the EGO loop and the report. The
+        fused CPU backend guarantees that for any thread count and batch (runs are computed
+        independently, ``threads`` of them at a time). The torch path does not — its thread
+        count changes the rounding of parallel reductions (measured: Δ of one CuZr parameter set
+        0.1163 on 1 thread, 0.1248 on 2, in float32) — so on the CPU it runs single-threaded.
         """
         from grassego.stz import simulate_batch
 
         with torch_threads(1) if self.device == "cpu" else contextlib.nullcontext():
             return simulate_batch(params, self.pe0, self.pe_final,
                                   keep_frames=keep_frames, device=self.device, dtype=self.dtype,
-                                  constants=self.model_constants, progress=progress)
+                                  constants=self.model_constants, progress=progress,
+                                  backend=self.backend, threads=self.threads)
 
     def runs_dataset(self, params: pd.DataFrame, keep_frames: Sequence[int] | None = None,
                      progress=None) -> xr.Dataset:

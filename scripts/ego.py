@@ -40,7 +40,7 @@ fingerprint.update(json.dumps([smk.params.parameters, smk.params.solver, smk.par
 state_path = Path(smk.params.state_root) / f"state-{fingerprint.hexdigest()[:12]}" / "history.nc"
 log.info("seed %d: state %s", seed, state_path)
 
-calib = Calibration.from_config(reference, cfg)
+calib = Calibration.from_config(reference, cfg, threads=smk.threads)
 settings = ego.EGOSettings.from_mapping({
     "gp": {"kernel": ego_cfg["kernel"]},
     "n_candidates": ego_cfg["n_candidates"],

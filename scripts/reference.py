@@ -23,7 +23,7 @@ if source == "legacy":
 elif source == "forward":
     base = read_reference(smk.input.source)
     target = ref_cfg["forward"]["target"]
-    calib = Calibration.from_config(base, cfg)
+    calib = Calibration.from_config(base, cfg, threads=smk.threads)
     log.info("forward run at target %s", target)
     ds = calib.forward_reference(target)
 else:

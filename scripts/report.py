@@ -20,7 +20,7 @@ cfg = smk.config
 names = list(cfg["parameters"])
 reference = read_reference(smk.input.reference)
 training = pd.read_csv(smk.input.training)
-calib = Calibration.from_config(reference, cfg)
+calib = Calibration.from_config(reference, cfg, threads=smk.threads)
 
 # ---- per-seed results ------------------------------------------------------------------------
 results = {r.seed: r for r in (ego.result_from_history(p) for p in smk.input.results)}

@@ -15,7 +15,7 @@ torch.set_num_threads(smk.threads)
 cfg = smk.config
 table = pd.read_csv(smk.input.batch)
 names = list(cfg["parameters"])
-calib = Calibration.from_config(read_reference(smk.input.reference), cfg)
+calib = Calibration.from_config(read_reference(smk.input.reference), cfg, threads=smk.threads)
 t0 = time.perf_counter()
 last = [t0]
 

@@ -13,7 +13,7 @@ from grassego.threads import torch_threads
 
 NAMES = ["c0", "s_y", "beta", "E0"]
 #: A CuZr parameter set near a shear-band bifurcation: its Δ changed by 7 % with the thread
-#: count before the solver was pinned to one thread.
+#: count before the torch path was pinned to one thread.
 SENSITIVE = [0.7649426458, 1.037279595, 13.20347154, -3.378821238]
 
 
@@ -23,10 +23,17 @@ def calib(cuzr_reference_path):
                        dtype=torch.float32)
 
 
-def test_delta_does_not_depend_on_thread_count_or_batch(calib):
-    one, _ = calib.evaluate(np.array([SENSITIVE]))
+@pytest.mark.parametrize("backend", ["fused", "torch"])
+def test_delta_does_not_depend_on_thread_count_or_batch(cuzr_reference_path, backend):
+    reference = read_reference(cuzr_reference_path)
+
+    def calib(threads: int) -> Calibration:
+        return Calibration(reference, NAMES, ObjectiveConfig(), dtype=torch.float32,
+                           backend=backend, threads=threads)
+
+    one, _ = calib(1).evaluate(np.array([SENSITIVE]))
     with torch_threads(2):
-        two, status = calib.evaluate(np.array([[0.164, 0.906, 6.882, -3.369], SENSITIVE]))
+        two, status = calib(2).evaluate(np.array([[0.164, 0.906, 6.882, -3.369], SENSITIVE]))
     assert status == ["ok", "ok"]
     assert two[1] == one[0]
     assert torch.get_num_threads() >= 1

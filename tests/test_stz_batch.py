@@ -34,40 +34,49 @@ def _cols(*runs: dict[str, float]) -> dict[str, list[float]]:
     return {k: [r[k] for r in runs] for k in runs[0]}
 
 
+@pytest.fixture(scope="module", params=["fused", "torch"])
+def backend(request) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def singles(fields):
-    return [simulate_batch(_cols(p), *fields, constants=C) for p in (GOOD, OTHER)]
+def singles(fields, backend):
+    return [simulate_batch(_cols(p), *fields, constants=C, backend=backend) for p in (GOOD, OTHER)]
 
 
-# Runs never interact, but MKL's batched FFT vectorises across transforms, so rounding differs with
-# the batch composition at 1e-16, which the shear-band instability amplifies to ~1e-7 (stress) and ~1e-6 (fields) by γ = 0.1.
-RTOL = 1e-6
+# Fused backend: runs are computed lane by lane with the same operations, so results are bitwise
+# identical whatever the batch. Torch: runs never interact, but MKL's batched FFT vectorises across
+# transforms, so rounding differs with the batch composition at 1e-16, which the shear-band
+# instability amplifies to ~1e-7 (stress) and ~1e-6 (fields) by γ = 0.1.
+TOL = {"fused": dict(rtol=0, atol=0), "torch": dict(rtol=1e-6, atol=1e-12)}
+TOL_FIELD = {"fused": dict(rtol=0, atol=0), "torch": dict(rtol=1e-6, atol=1e-5)}
 
 
-def test_batch_equals_single_runs(fields, singles):
-    batch = simulate_batch(_cols(GOOD, OTHER), *fields, constants=C)
+def test_batch_equals_single_runs(fields, singles, backend):
+    batch = simulate_batch(_cols(GOOD, OTHER), *fields, constants=C, backend=backend)
     assert list(batch.status) == [0, 0]
     for i, single in enumerate(singles):
-        np.testing.assert_allclose(batch.tau_mean[i], single.tau_mean[0], rtol=RTOL, atol=1e-12)
-        np.testing.assert_allclose(batch.exy[i], single.exy[0], rtol=RTOL, atol=1e-5)
-        np.testing.assert_allclose(batch.t_eff[i], single.t_eff[0], rtol=RTOL)
+        np.testing.assert_allclose(batch.tau_mean[i], single.tau_mean[0], **TOL[backend])
+        np.testing.assert_allclose(batch.exy[i], single.exy[0], **TOL_FIELD[backend])
+        np.testing.assert_allclose(batch.t_eff[i], single.t_eff[0], **TOL[backend])
     assert not np.allclose(batch.tau_mean[0], batch.tau_mean[1])  # the runs really differ
 
 
-def test_failing_runs_do_not_contaminate_the_batch(fields, singles):
+def test_failing_runs_do_not_contaminate_the_batch(fields, singles, backend):
     nan_param = {**GOOD, "c0": float("nan")}
     negative = {**GOOD, "s_y": -1.0}
     too_cold = {**GOOD, "E0": -3.355}  # beta (E_final - E0) T_Z < 20 K somewhere
     runs = [nan_param, GOOD, negative, too_cold, GOOD]
-    params = {**_cols(*runs), "chi_len_A": [25.6, 25.6, 25.6, 25.6, 1e4]}  # run 4 blows up
-    res = simulate_batch(params, *fields, constants=C, batch_size=3)
+    lchi = C.chi_len_A
+    params = {**_cols(*runs), "chi_len_A": [lchi, lchi, lchi, lchi, 1e4]}  # run 4 blows up
+    res = simulate_batch(params, *fields, constants=C, batch_size=3, backend=backend)
     rej = RUN_STATUS["rejected_input"]
     assert list(res.status[:4]) == [rej, 0, rej, rej]
     assert res.status[4] in (RUN_STATUS["non_finite"], RUN_STATUS["diverged"])
     for i in (0, 2, 3, 4):
         assert np.all(np.isnan(res.tau_mean[i])) and np.all(np.isnan(res.exy[i]))
-    np.testing.assert_allclose(res.tau_mean[1], singles[0].tau_mean[0], rtol=RTOL, atol=1e-12)
-    np.testing.assert_allclose(res.exy[1], singles[0].exy[0], rtol=RTOL, atol=1e-5)
+    np.testing.assert_allclose(res.tau_mean[1], singles[0].tau_mean[0], **TOL[backend])
+    np.testing.assert_allclose(res.exy[1], singles[0].exy[0], **TOL_FIELD[backend])
 
 
 def test_keep_frames_and_dataset(fields, singles, tmp_path):

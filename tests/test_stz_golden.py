@@ -38,14 +38,14 @@ def golden() -> dict[str, dict[str, np.ndarray]]:
     return out
 
 
-@pytest.fixture(scope="module")
-def solved(golden):
+@pytest.fixture(scope="module", params=["fused", "torch"])
+def solved(golden, request):
     """All three golden parameter sets in one float64 batch (the dtype the golden test uses;
-    float32 agrees as closely, see the benchmark notes)."""
+    float32 agrees as closely, see the benchmark notes), with each CPU backend."""
     pe0 = read_field_file(MD / "pe.MD.0")
     pe_final = read_field_file(MD / "pe.MD.100")
     params = {k: np.array([float(golden[n][k]) for n in RUNS]) for k in ("c0", "s_y", "beta", "E0")}
-    return simulate_batch(params, pe0, pe_final, dtype=torch.float64)
+    return simulate_batch(params, pe0, pe_final, dtype=torch.float64, backend=request.param)
 
 
 def _snapshots(strain: np.ndarray) -> list[int]:

@@ -47,10 +47,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                    metavar="STRAIN", help="global strains of the kept snapshots (nearest frames)")
     p.add_argument("--batch-size", type=int, default=None,
                    help="runs solved together (default: all at once)")
+    p.add_argument("--backend", default="auto", choices=("auto", "fused", "torch"),
+                   help="fused: Numba CPU kernels (fastest on a CPU; grid sides powers of two); "
+                        "torch: PyTorch tensors (CPU or CUDA); auto: fused where possible")
     p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=False,
-                   help="fuse the step kernels with torch.compile (one-off compile, cached)")
+                   help="torch backend: fuse the step kernels with torch.compile (one-off compile)")
     p.add_argument("--threads", type=int, default=None,
-                   help="torch CPU threads (default: torch's choice; 1 is best on a busy machine)")
+                   help="CPU threads (default: all cores for fused, torch's choice for torch)")
     p.add_argument("--constant", action="append", default=[], metavar="NAME=VALUE",
                    help="override a ModelConstants field for the whole batch (repeatable), "
                         "e.g. --constant max_strain=0.1 --constant n_frames=20")
@@ -149,11 +152,16 @@ def run(args: argparse.Namespace) -> int:
             log.info("chunk %d: frame %d/%d (%.1f s)", chunk["n"], frame, n_frames,
                      time.perf_counter() - t0)
 
-    log.info("simulating %d run(s) on %s (%s)", n_runs, args.device, args.dtype)
+    if args.backend == "fused" and _device(args.device) != "cpu":
+        raise InputError("--backend", "the fused backend runs on the CPU only; use --backend torch "
+                                      "(or auto) with --device cuda")
+    log.info("simulating %d run(s) on %s (%s, backend %s)", n_runs, args.device, args.dtype,
+             args.backend)
     try:
         res = simulate_batch(params, pe[0], pe[-1], keep_frames=keep, device=_device(args.device),
                              dtype=getattr(torch, args.dtype), constants=constants,
-                             progress=progress, batch_size=args.batch_size, compile=args.compile)
+                             progress=progress, batch_size=args.batch_size, compile=args.compile,
+                             backend=args.backend, threads=args.threads)
     except ValueError as exc:
         raise InputError(args.reference, str(exc)) from exc
     ds = to_runs_dataset(res, x=ref["x"].values, y=ref["y"].values, constants=constants,

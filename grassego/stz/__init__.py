@@ -1,4 +1,8 @@
-"""The quasi-static STZ continuum solver, batched over parameter sets (PyTorch, CPU or CUDA).
+"""The quasi-static STZ continuum solver, batched over parameter sets.
+
+Two backends compute the same discretisation: fused Numba kernels on the CPU
+(:mod:`grassego.stz.fused`, the default there) and PyTorch tensors on any device
+(:mod:`grassego.stz.step`, used on CUDA).
 
 Public API: :class:`ModelConstants` (every model constant, with units),
 :func:`simulate_batch` (solve a batch of parameter sets from an initial energy field) returning a

@@ -175,8 +175,9 @@ def net_force(p: Tensor, q: Tensor, s: Tensor, tau: Tensor, xf: Tensor, yf: Tens
 
 
 def projection_symbols(ny: int, nx: int, dx: float, dy: float, dtype: torch.dtype,
-                       device: torch.device) -> Tensor:
-    """Polynomial coefficients of the projection operator's Fourier symbol, (2, 4, 4, ny, nx//2+1).
+                       device: torch.device, full: bool = False) -> Tensor:
+    """Polynomial coefficients of the projection operator's Fourier symbol, (2, 4, 4, ny, nx//2+1)
+    (``full``: on the whole (ny, nx) wavenumber grid, for a complex FFT).
 
     The system assembled by the original (per corner: 2 × 2 blocks ``regc`` at the centre,
     ``regh`` for the x neighbours, ``regv`` for the y neighbours, ``regd`` for the diagonal ones
@@ -186,7 +187,8 @@ def projection_symbols(ny: int, nx: int, dx: float, dy: float, dtype: torch.dtyp
     polynomials in λt: ``sym[m, i, k]`` is the coefficient of (λt)^k of entry i (11, 12, 21, 22)
     of P_μ (m = 0) or P_λ (m = 1).
     """
-    kx = 2.0 * torch.pi * torch.fft.rfftfreq(nx, dtype=torch.float64)
+    freq = torch.fft.fftfreq if full else torch.fft.rfftfreq
+    kx = 2.0 * torch.pi * freq(nx, dtype=torch.float64)
     ky = 2.0 * torch.pi * torch.fft.fftfreq(ny, dtype=torch.float64)
     kyy, kxx = torch.meshgrid(ky, kx, indexing="ij")
     a = 2.0 * (1.0 - torch.cos(kxx)) / dx**2
