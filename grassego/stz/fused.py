@@ -424,7 +424,7 @@ def _update(out, wr, wi, co, K, lt, xp, yp):
     """Store the projection velocity (the inverse transform ``wr + i·wi`` times 1/(nx ny)) and add
     its elastic stress increment plus the imposed shear to the intermediate centre fields."""
     _, ny, nx, R = out.shape
-    quarter, half, one, third, two3, six, scale = K[1], K[2], K[3], K[5], K[6], K[7], K[11]
+    half, one, third, two3, six, scale = K[2], K[3], K[5], K[6], K[7], K[11]
     for j in range(ny):
         for i in range(nx):
             for r in range(R):
