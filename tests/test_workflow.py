@@ -1,16 +1,21 @@
 """End-to-end: the Snakemake workflow on the shipped CuZr reference with a tiny budget.
 
 Also: a rerun with nothing changed does nothing; changing only the EGO budget reruns only the
-EGO and report rules and continues the saved EGO history; the SLURM profile parses (dry run).
+EGO and report rules and continues the saved EGO history; killing the workflow in the middle of
+the EGO job and rerunning loses no evaluation; the SLURM profile parses (dry run).
 """
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import xarray as xr
 import yaml
@@ -81,6 +86,55 @@ def test_workflow_end_to_end(tmp_path: Path):
         second = ds.load()
     assert second.sizes["evaluation"] == 8 + 4
     xr.testing.assert_equal(second["X"].isel(evaluation=slice(0, 10)), first["X"])
+
+
+def _history_rows(results: Path) -> xr.Dataset | None:
+    """The EGO state history of seed 0 as saved so far (None before the first save)."""
+    found = sorted((results / "ego" / "seed_0").glob("state-*/history.nc"))
+    if not found:
+        return None
+    try:
+        with xr.open_dataset(found[0]) as ds:
+            return ds.load()
+    except (OSError, ValueError):  # caught between the temporary file and its rename
+        return None
+
+
+@pytest.mark.slow
+def test_killing_the_ego_job_loses_no_evaluation(tmp_path: Path):
+    _config(tmp_path, max_iter=12)
+    results = tmp_path / "results"
+    cmd = [*SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path), "--cores", "2",
+           "--configfile", str(tmp_path / "tiny.yaml")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    saved = None
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and proc.poll() is None:
+            saved = _history_rows(results)
+            if saved is not None and (saved["status"] != "pending").sum() >= 8 + 2 * 2:
+                break  # two EGO iterations evaluated and saved
+            time.sleep(0.2)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)  # snakemake and the running ego script
+        proc.wait()
+    assert saved is not None and saved.sizes["evaluation"] < 8 + 2 * 12, "killed too late"
+    assert not (results / "ego" / "seed_0" / "result.nc").exists()
+
+    _smk(tmp_path, "--unlock")
+    _smk(tmp_path, "--rerun-incomplete")
+    with xr.open_dataset(results / "ego" / "seed_0" / "result.nc") as ds:
+        final = ds.load()
+    assert final.sizes["evaluation"] == 8 + 2 * 12
+    # every saved row is kept: evaluated ones with their Δ, proposals that were being evaluated
+    # (status "pending") are evaluated on the rerun rather than proposed afresh
+    n = saved.sizes["evaluation"]
+    xr.testing.assert_equal(final["X"].isel(evaluation=slice(0, n)), saved["X"])
+    done = np.flatnonzero(saved["status"].values != "pending")
+    xr.testing.assert_equal(final["y"].isel(evaluation=done), saved["y"].isel(evaluation=done))
+    assert set(final["status"].values) <= {"ok", "rejected_input", "diverged", "non_finite"}
 
 
 def test_slurm_profile_dry_run(tmp_path: Path):
