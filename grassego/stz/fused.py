@@ -316,73 +316,48 @@ def _force(out, co, K, lt1, xm, ym, zr, zi):
 
 
 @njit(**_JIT)
-def _fft_x(re, im, rev, cw, sw):
-    """In-place radix-2 FFT along x of the complex field re + i·im (ny, nx, lanes); the twiddle
-    of index k is cw[k] + i·sw[k] (sw = −sin for the forward transform, +sin for the inverse)."""
-    ny, nx, R = re.shape
-    for j in range(ny):
-        for i in range(nx):
-            k = rev[i]
-            if k > i:
-                for r in range(R):
-                    t = re[j, i, r]
-                    re[j, i, r] = re[j, k, r]
-                    re[j, k, r] = t
-                    t = im[j, i, r]
-                    im[j, i, r] = im[j, k, r]
-                    im[j, k, r] = t
-        m = 1
-        while m < nx:
-            stride = nx // (2 * m)
-            for k in range(m):
-                wr, wi = cw[k * stride], sw[k * stride]
-                for a in range(k, nx, 2 * m):
-                    b = a + m
-                    for r in range(R):
-                        br, bi = re[j, b, r], im[j, b, r]
-                        tr = br * wr - bi * wi
-                        ti = br * wi + bi * wr
-                        ar, ai = re[j, a, r], im[j, a, r]
-                        re[j, b, r] = ar - tr
-                        im[j, b, r] = ai - ti
-                        re[j, a, r] = ar + tr
-                        im[j, a, r] = ai + ti
-            m *= 2
+def _fft_axis0(re, im, rev, cw, sw):
+    """In-place radix-2 FFT along axis 0 of the complex (n, m) array re + i·im, every column at
+    once (the inner loop runs over the contiguous axis 1); the twiddle of index k is
+    cw[k] + i·sw[k] (sw = −sin for the forward transform, +sin for the inverse)."""
+    n, m_cols = re.shape
+    for a in range(n):
+        b = rev[a]
+        if b > a:
+            for c in range(m_cols):
+                t = re[a, c]
+                re[a, c] = re[b, c]
+                re[b, c] = t
+                t = im[a, c]
+                im[a, c] = im[b, c]
+                im[b, c] = t
+    half = 1
+    while half < n:
+        stride = n // (2 * half)
+        for k in range(half):
+            wr, wi = cw[k * stride], sw[k * stride]
+            for a in range(k, n, 2 * half):
+                b = a + half
+                for c in range(m_cols):
+                    br, bi = re[b, c], im[b, c]
+                    tr = br * wr - bi * wi
+                    ti = br * wi + bi * wr
+                    ar, ai = re[a, c], im[a, c]
+                    re[b, c] = ar - tr
+                    im[b, c] = ai - ti
+                    re[a, c] = ar + tr
+                    im[a, c] = ai + ti
+        half *= 2
 
 
 @njit(**_JIT)
-def _fft_y(re, im, rev, cw, sw):
-    """In-place radix-2 FFT along y; see :func:`_fft_x`."""
+def _fft2(re, im, revx, cwx, swx, revy, cwy, swy):
+    """In-place 2-D FFT of the complex field re + i·im (ny, nx, lanes): along x row by row, then
+    along y with every (x, lane) column at once."""
     ny, nx, R = re.shape
     for j in range(ny):
-        k = rev[j]
-        if k > j:
-            for i in range(nx):
-                for r in range(R):
-                    t = re[j, i, r]
-                    re[j, i, r] = re[k, i, r]
-                    re[k, i, r] = t
-                    t = im[j, i, r]
-                    im[j, i, r] = im[k, i, r]
-                    im[k, i, r] = t
-    m = 1
-    while m < ny:
-        stride = ny // (2 * m)
-        for k in range(m):
-            wr, wi = cw[k * stride], sw[k * stride]
-            for a in range(k, ny, 2 * m):
-                b = a + m
-                for i in range(nx):
-                    for r in range(R):
-                        br, bi = re[b, i, r], im[b, i, r]
-                        tr = br * wr - bi * wi
-                        ti = br * wi + bi * wr
-                        ar, ai = re[a, i, r], im[a, i, r]
-                        re[b, i, r] = ar - tr
-                        im[b, i, r] = ai - ti
-                        re[a, i, r] = ar + tr
-                        im[a, i, r] = ai + ti
-        m *= 2
+        _fft_axis0(re[j], im[j], revx, cwx, swx)
+    _fft_axis0(re.reshape(ny, nx * R), im.reshape(ny, nx * R), revy, cwy, swy)
 
 
 @njit(**_JIT)
@@ -503,11 +478,9 @@ def _advance_chunk(st, co, K, sym, lts, step0, n_steps, max_substeps, stuck, tab
         _diffusion_fluxes(cur, dd, K, lt0, xp, xm, ym, tr, td)
         _explicit(cur, co, K, lt0, sb, dd, cl, tr, td, xp, xm, xp2, xm2, yp, ym, yp2, ym2, nxt)
         _force(nxt, co, K, lt1, xm, ym, zr, zi)
-        _fft_x(zr, zi, revx, cwx, swfx)
-        _fft_y(zr, zi, revy, cwy, swfy)
+        _fft2(zr, zi, revx, cwx, swfx, revy, cwy, swfy)
         _solve(zr, zi, wr, wi, co, K, sym, lt1, yneg, xneg)
-        _fft_x(wr, wi, revx, cwx, swix)
-        _fft_y(wr, wi, revy, cwy, swiy)
+        _fft2(wr, wi, revx, cwx, swix, revy, cwy, swiy)
         _update(nxt, wr, wi, co, K, lt1, xp, yp)
         cur, nxt = nxt, cur
     if n_steps % 2 == 1:
