@@ -212,6 +212,23 @@ def _eno2(fm2, fm1, f0, fp1, fp2, from_minus, h, K):
     return h * (fp1 - fm1 + (other - d2) * (two * m - one) * use)
 
 
+@njit(inline="always", **_JIT)
+def _eno2_x(st, f, j, i, r, xs, from_minus, h, K):
+    """:func:`_eno2` of field ``f`` along x at centre/corner (j, i) of lane r; ``xs`` holds the
+    periodic indices (i − 2, i − 1, i + 1, i + 2)."""
+    im2, im, ip, ip2 = xs
+    return _eno2(st[f, j, im2, r], st[f, j, im, r], st[f, j, i, r], st[f, j, ip, r],
+                 st[f, j, ip2, r], from_minus, h, K)
+
+
+@njit(inline="always", **_JIT)
+def _eno2_y(st, f, j, i, r, ys, from_minus, h, K):
+    """:func:`_eno2` of field ``f`` along y; ``ys`` = (j − 2, j − 1, j + 1, j + 2)."""
+    jm2, jm, jp, jp2 = ys
+    return _eno2(st[f, jm2, i, r], st[f, jm, i, r], st[f, j, i, r], st[f, jp, i, r],
+                 st[f, jp2, i, r], from_minus, h, K)
+
+
 @njit(**_JIT)
 def _diffusion_fluxes(st, dd, K, lt0, xp, xm, ym, tr, td):
     """Face fluxes of the plastic-rate-mediated χ diffusion (x faces ``tr``, y faces ``td``)."""
@@ -235,12 +252,15 @@ def _explicit(st, co, K, lt0, sb, dd, cl, tr, td, xp, xm, xp2, xm2, yp, ym, yp2,
     the plastic relaxation, Truesdell terms and χ diffusion. Writes the intermediate centre fields
     and the advected reference map into ``out`` (fields 0–4 and 7–8)."""
     _, ny, nx, R = st.shape
-    quarter, half, one, two, third, two3, six, tiny, three = K[1], K[2], K[3], K[4], K[5], K[6], K[7], K[8], K[9]
+    quarter, half, one, two, third = K[1], K[2], K[3], K[4], K[5]
+    two3, six, tiny, three = K[6], K[7], K[8], K[9]
     lt2 = lt0 * lt0
     for j in range(ny):
-        jp, jm, jp2, jm2 = yp[j], ym[j], yp2[j], ym2[j]
+        jp, jm = yp[j], ym[j]
+        ys = (ym2[j], jm, jp, yp2[j])
         for i in range(nx):
-            ip, im, ip2, im2 = xp[i], xm[i], xp2[i], xm2[i]
+            ip, im = xp[i], xm[i]
+            xs = (xm2[i], im, ip, xp2[i])
             for r in range(R):
                 hx, hy = co[_HX, r], co[_HY, r]
                 # corner velocities around the centre: averages and dt-scaled gradients
@@ -251,16 +271,16 @@ def _explicit(st, co, K, lt0, sb, dd, cl, tr, td, xp, xm, xp2, xm2, yp, ym, yp2,
                 vc = quarter * (w + wr + wu + wru)
                 vx, vy = hx * (wru - w + wr - wu), hy * (wru - w + wu - wr)
                 upos, vpos = uc > 0, vc > 0
-                a0 = (uc * _eno2(st[0, j, im2, r], st[0, j, im, r], st[0, j, i, r], st[0, j, ip, r], st[0, j, ip2, r], upos, hx, K)
-                      + vc * _eno2(st[0, jm2, i, r], st[0, jm, i, r], st[0, j, i, r], st[0, jp, i, r], st[0, jp2, i, r], vpos, hy, K))
-                a1 = (uc * _eno2(st[1, j, im2, r], st[1, j, im, r], st[1, j, i, r], st[1, j, ip, r], st[1, j, ip2, r], upos, hx, K)
-                      + vc * _eno2(st[1, jm2, i, r], st[1, jm, i, r], st[1, j, i, r], st[1, jp, i, r], st[1, jp2, i, r], vpos, hy, K))
-                a2 = (uc * _eno2(st[2, j, im2, r], st[2, j, im, r], st[2, j, i, r], st[2, j, ip, r], st[2, j, ip2, r], upos, hx, K)
-                      + vc * _eno2(st[2, jm2, i, r], st[2, jm, i, r], st[2, j, i, r], st[2, jp, i, r], st[2, jp2, i, r], vpos, hy, K))
-                a3 = (uc * _eno2(st[3, j, im2, r], st[3, j, im, r], st[3, j, i, r], st[3, j, ip, r], st[3, j, ip2, r], upos, hx, K)
-                      + vc * _eno2(st[3, jm2, i, r], st[3, jm, i, r], st[3, j, i, r], st[3, jp, i, r], st[3, jp2, i, r], vpos, hy, K))
-                a4 = (uc * _eno2(st[4, j, im2, r], st[4, j, im, r], st[4, j, i, r], st[4, j, ip, r], st[4, j, ip2, r], upos, hx, K)
-                      + vc * _eno2(st[4, jm2, i, r], st[4, jm, i, r], st[4, j, i, r], st[4, jp, i, r], st[4, jp2, i, r], vpos, hy, K))
+                a0 = (uc * _eno2_x(st, 0, j, i, r, xs, upos, hx, K)
+                      + vc * _eno2_y(st, 0, j, i, r, ys, vpos, hy, K))
+                a1 = (uc * _eno2_x(st, 1, j, i, r, xs, upos, hx, K)
+                      + vc * _eno2_y(st, 1, j, i, r, ys, vpos, hy, K))
+                a2 = (uc * _eno2_x(st, 2, j, i, r, xs, upos, hx, K)
+                      + vc * _eno2_y(st, 2, j, i, r, ys, vpos, hy, K))
+                a3 = (uc * _eno2_x(st, 3, j, i, r, xs, upos, hx, K)
+                      + vc * _eno2_y(st, 3, j, i, r, ys, vpos, hy, K))
+                a4 = (uc * _eno2_x(st, 4, j, i, r, xs, upos, hx, K)
+                      + vc * _eno2_y(st, 4, j, i, r, ys, vpos, hy, K))
                 p, q, s, tau = st[0, j, i, r], st[1, j, i, r], st[2, j, i, r], st[3, j, i, r]
                 old_p = p + (lt0 / three) * (-two * tau + lt0 * (p + q + s))
                 sbar, ddev = sb[j, i, r], dd[j, i, r]
@@ -279,13 +299,12 @@ def _explicit(st, co, K, lt0, sb, dd, cl, tr, td, xp, xm, xp2, xm2, yp, ym, yp2,
                 # reference map at the corner, advected by the corner velocity
                 u, v, dt = st[5, j, i, r], st[6, j, i, r], co[_DT, r]
                 upos, vpos = u > 0, v > 0
-                rx0 = _eno2(st[7, j, im2, r], st[7, j, im, r], st[7, j, i, r], st[7, j, ip, r], st[7, j, ip2, r], upos, hx, K)
-                ry0 = _eno2(st[7, jm2, i, r], st[7, jm, i, r], st[7, j, i, r], st[7, jp, i, r], st[7, jp2, i, r], vpos, hy, K)
-                rx1 = _eno2(st[8, j, im2, r], st[8, j, im, r], st[8, j, i, r], st[8, j, ip, r], st[8, j, ip2, r], upos, hx, K)
-                ry1 = _eno2(st[8, jm2, i, r], st[8, jm, i, r], st[8, j, i, r], st[8, jp, i, r], st[8, jp2, i, r], vpos, hy, K)
+                rx0 = _eno2_x(st, 7, j, i, r, xs, upos, hx, K)
+                ry0 = _eno2_y(st, 7, j, i, r, ys, vpos, hy, K)
+                rx1 = _eno2_x(st, 8, j, i, r, xs, upos, hx, K)
+                ry1 = _eno2_y(st, 8, j, i, r, ys, vpos, hy, K)
                 out[7, j, i, r] = st[7, j, i, r] + (-u * (dt + rx0) - v * ry0)
                 out[8, j, i, r] = st[8, j, i, r] + (-u * rx1 - v * (dt + ry1))
-
 
 
 @njit(**_JIT)
