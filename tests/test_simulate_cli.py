@@ -44,6 +44,22 @@ def test_simulate_writes_runs_file(reference, tmp_path, caplog):
     assert "frame 20/20" in caplog.text
 
 
+def test_backends_agree_from_the_command_line(reference, tmp_path):
+    params = tmp_path / "params.csv"
+    params.write_text("c0,s_y,beta,E0\n0.3,1.0,8.0,-3.368\n0.5,1.1,9.0,-3.368\n")
+    taus = {}
+    for backend in ("fused", "torch"):
+        out = tmp_path / f"runs_{backend}.nc"
+        code = main(["simulate", "--reference", str(reference), "--params", str(params),
+                     "--out", str(out), "--backend", backend, "--threads", "1",
+                     "--constant", "max_strain=0.1", "--constant", "n_frames=20",
+                     "--snapshot-strains", "0.05", "0.1"])
+        assert code == 0
+        taus[backend] = read_runs(out)["tau_mean"].values
+    assert np.all(np.isfinite(taus["fused"]))
+    np.testing.assert_allclose(taus["fused"], taus["torch"], rtol=1e-9, atol=1e-12)
+
+
 @pytest.mark.parametrize("csv,message", [
     ("c0,s_y,beta\n0.3,1.0,8.0\n", "lacks column"),
     ("c0,s_y,beta,E0,colour\n0.3,1.0,8.0,-3.368,red\n", "unknown column"),
