@@ -29,6 +29,18 @@ def shared_dir() -> Path:
     return SHARED
 
 
+@pytest.fixture(scope="session")
+def cuzr_fields_16(shared_dir):
+    """The CuZr MD energy fields of the first and last frame, subsampled to 16 × 16 [eV/atom]:
+    small, fast solver inputs with the real data's structure."""
+    from grassego.legacy import read_field_file
+
+    md = shared_dir / "data" / "cuzr_md"
+    if not md.is_dir():
+        pytest.skip(f"CuZr data not found at {md}")
+    return (read_field_file(md / "pe.MD.0")[::2, ::2], read_field_file(md / "pe.MD.100")[::2, ::2])
+
+
 #: The tiny real LAMMPS run (2-D Kob-Andersen glass sheared to 50 %) shared by the ingest and md
 #: tests: run once per test session.
 LJ_RUN = dict(n_atoms=1024, max_strain=0.5, erate=1e-2, dump_strain=0.005, seed=1,

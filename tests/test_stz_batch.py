@@ -6,28 +6,22 @@ the paper's time step, to stay fast.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
 from grassego.fields import RUN_STATUS, read_runs, write_runs
-from grassego.legacy import read_field_file
 from grassego.stz import ModelConstants, simulate_batch, to_runs_dataset
 
-MD = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cuzr_md"
 C = ModelConstants(max_strain=0.1, n_frames=20)
 GOOD = {"c0": 0.55, "s_y": 1.006, "beta": 8.277, "E0": -3.368}
 OTHER = {"c0": 0.164, "s_y": 0.906, "beta": 6.882, "E0": -3.369}
 
 
 @pytest.fixture(scope="module")
-def fields() -> tuple[np.ndarray, np.ndarray]:
-    if not MD.is_dir():
-        pytest.skip(f"CuZr data not found at {MD}")
-    return (read_field_file(MD / "pe.MD.0")[::2, ::2], read_field_file(MD / "pe.MD.100")[::2, ::2])
+def fields(cuzr_fields_16) -> tuple[np.ndarray, np.ndarray]:
+    return cuzr_fields_16
 
 
 def _cols(*runs: dict[str, float]) -> dict[str, list[float]]:

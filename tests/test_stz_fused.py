@@ -6,27 +6,21 @@ Runs use a 16 × 16 subsample of the CuZr energy field to γ = 0.1 (through the 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 from numba import njit
 
-from grassego.legacy import read_field_file
 from grassego.stz import ModelConstants, simulate_batch
 from grassego.stz.fused import fexp, lanes_for, supported
 
-MD = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cuzr_md"
 C = ModelConstants(max_strain=0.1, n_frames=20)
 GOOD = {"c0": 0.55, "s_y": 1.006, "beta": 8.277, "E0": -3.368}
 
 
 @pytest.fixture(scope="module")
-def fields() -> tuple[np.ndarray, np.ndarray]:
-    if not MD.is_dir():
-        pytest.skip(f"CuZr data not found at {MD}")
-    return (read_field_file(MD / "pe.MD.0")[::2, ::2], read_field_file(MD / "pe.MD.100")[::2, ::2])
+def fields(cuzr_fields_16) -> tuple[np.ndarray, np.ndarray]:
+    return cuzr_fields_16
 
 
 @njit
