@@ -14,6 +14,7 @@ from grassego.stz import fused as F
 from grassego.stz import kernels as K
 from grassego.stz.constants import ModelConstants
 from grassego.stz.params import RunInputs
+from grassego.stz.step import coefficient_values
 
 Progress = Callable[[int, int], None]
 
@@ -41,11 +42,9 @@ def _runs(a: np.ndarray, n: int) -> np.ndarray:
 
 
 def run_fused(inputs: RunInputs, rows: np.ndarray, keep: np.ndarray, c: ModelConstants,
-              coefficients: dict[str, np.ndarray], dtype: torch.dtype, threads: int | None,
-              progress: Progress | None
+              dtype: torch.dtype, threads: int | None, progress: Progress | None
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Solve the runs ``rows`` of ``inputs`` with the fused kernels; ``coefficients`` from
-    :func:`grassego.stz.solver.coefficient_values` for those rows. Returns exy, t_eff,
+    """Solve the runs ``rows`` of ``inputs`` with the fused kernels. Returns exy, t_eff,
     tau_mean, status as :func:`grassego.stz.solver._run_chunk` does."""
     np_dtype = np.dtype(str(dtype).removeprefix("torch."))
     ny, nx = inputs.pe0.shape
@@ -58,6 +57,7 @@ def run_fused(inputs: RunInputs, rows: np.ndarray, keep: np.ndarray, c: ModelCon
     state = np.zeros((n, F.N_STATE, ny, nx), dtype=np_dtype)
     state[:, 4] = chi0
     state = np.ascontiguousarray(_lanes(state, n_chunks, lanes))
+    coefficients = coefficient_values(run, dx, dy, c)
     coef = np.stack([coefficients[name] for name in F.CO_NAMES], axis=1).astype(np_dtype)
     coef = np.ascontiguousarray(_lanes(coef, n_chunks, lanes))
     consts = F.typed_constants(np_dtype, dy / (4.0 * dx), ny, nx)

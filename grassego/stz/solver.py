@@ -34,6 +34,7 @@ from grassego.stz.fused_batch import run_fused
 from grassego.stz.params import RunInputs, prepare_inputs
 from grassego.stz.step import (
     Coefficients,
+    coefficient_values,
     advection_terms,
     explicit_update,
     plastic_start,
@@ -71,28 +72,6 @@ class StzResult:
     status: np.ndarray
     wall_time: np.ndarray
     params: dict[str, np.ndarray]
-
-
-def coefficient_values(run: dict[str, np.ndarray], dx: float, dy: float,
-                       c: ModelConstants) -> dict[str, np.ndarray]:
-    """Per-run coefficients (name → (N,) float64) in the original driver's unit system; names
-    and meaning as the fields of :class:`Coefficients`."""
-    s_y = run["s_y"]
-    mu = run["mu_GPa"] / s_y
-    bulk = 2.0 * mu * (1.0 + run["poisson"]) / (3.0 * (1.0 - 2.0 * run["poisson"]))
-    t_scale = c.length_unit_m / np.sqrt(run["mu_GPa"] / run["rho_kg_m3"])
-    dt = c.max_strain / (run["strain_rate_per_s"] * t_scale) / c.n_steps
-    ep_tau = run["ep"] / run["tau0_s"]
-    values = dict(
-        mu=mu, lam=bulk - 2.0 * mu / 3.0, dt=dt, hx=0.5 * dt / dx, hy=0.5 * dt / dy,
-        xf=0.5 / (dt * dx), yf=0.5 / (dt * dy),
-        rate_pre=2.0 * t_scale * mu * ep_tau, chi_pre=2.0 * t_scale * ep_tau / run["c0"],
-        chi_inf=run["chi_inf"], adapt=run["adapt_fac"],
-        dfacx=0.25 * run["chi_len_A"] ** 2 / mu / dx**2,
-        dfacy=0.25 * run["chi_len_A"] ** 2 / mu / dy**2,
-        shear=mu * c.max_strain / c.n_steps,
-    )
-    return {k: np.array(np.broadcast_to(v, mu.shape), dtype=np.float64) for k, v in values.items()}
 
 
 def _coefficients(run: dict[str, np.ndarray], dx: float, dy: float, c: ModelConstants,
@@ -300,9 +279,7 @@ def simulate_batch(
         rows = valid[start:start + size]
         t0 = time.perf_counter()
         if backend == "fused":
-            run = {k: v[rows] for k, v in inputs.per_run.items()}
-            coef = coefficient_values(run, c.lx_A / nx, c.ly_A / ny, c)
-            out = run_fused(inputs, rows, keep, c, coef, dtype, threads, progress)
+            out = run_fused(inputs, rows, keep, c, dtype, threads, progress)
         else:
             out = _run_chunk(inputs, rows, keep, c, dtype, device, progress, compile)
         exy[rows], t_eff[rows], tau_mean[rows], status[rows] = out

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
 import torch
 
 from grassego.stz import kernels as K
+from grassego.stz.constants import ModelConstants
 
 Tensor = torch.Tensor
 
@@ -43,6 +45,29 @@ class Coefficients(NamedTuple):
     dfacx: Tensor
     dfacy: Tensor
     shear: Tensor
+
+
+def coefficient_values(run: dict[str, np.ndarray], dx: float, dy: float,
+                       c: ModelConstants) -> dict[str, np.ndarray]:
+    """Per-run coefficients (name → (N,) float64) in the original driver's unit system; names
+    and meaning as the fields of :class:`Coefficients`; ``run``: per-run inputs as in
+    :class:`grassego.stz.params.RunInputs` ``per_run``; dx, dy [Å]."""
+    s_y = run["s_y"]
+    mu = run["mu_GPa"] / s_y
+    bulk = 2.0 * mu * (1.0 + run["poisson"]) / (3.0 * (1.0 - 2.0 * run["poisson"]))
+    t_scale = c.length_unit_m / np.sqrt(run["mu_GPa"] / run["rho_kg_m3"])
+    dt = c.max_strain / (run["strain_rate_per_s"] * t_scale) / c.n_steps
+    ep_tau = run["ep"] / run["tau0_s"]
+    values = dict(
+        mu=mu, lam=bulk - 2.0 * mu / 3.0, dt=dt, hx=0.5 * dt / dx, hy=0.5 * dt / dy,
+        xf=0.5 / (dt * dx), yf=0.5 / (dt * dy),
+        rate_pre=2.0 * t_scale * mu * ep_tau, chi_pre=2.0 * t_scale * ep_tau / run["c0"],
+        chi_inf=run["chi_inf"], adapt=run["adapt_fac"],
+        dfacx=0.25 * run["chi_len_A"] ** 2 / mu / dx**2,
+        dfacy=0.25 * run["chi_len_A"] ** 2 / mu / dy**2,
+        shear=mu * c.max_strain / c.n_steps,
+    )
+    return {k: np.array(np.broadcast_to(v, mu.shape), dtype=np.float64) for k, v in values.items()}
 
 
 def plastic_start(stag: Tensor, co: Coefficients, lt0: Tensor
