@@ -22,15 +22,6 @@ class ConfigError(GrassegoError):
     """A configuration value is wrong; the message names the key."""
 
 
-def reject_unknown_keys(settings_class: type, cfg: Mapping[str, Any], what: str) -> None:
-    """Raise ``ValueError`` if ``cfg`` has keys that are not fields of the dataclass."""
-    from dataclasses import fields
-
-    unknown = set(cfg) - {f.name for f in fields(settings_class)}
-    if unknown:
-        raise ValueError(f"unknown {what} settings: {sorted(unknown)}")
-
-
 def known_parameters() -> set[str]:
     """Names a run can vary: the four calibration parameters plus every model constant."""
     from dataclasses import fields

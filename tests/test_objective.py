@@ -11,8 +11,8 @@ import xarray as xr
 from grassego.cli import main
 from grassego.errors import InputError
 from grassego.fields import RUN_STATUS, build_reference, read_reference, write_reference
-from grassego.objective import (ObjectiveConfig, PAPER_SNAPSHOT_STRAINS, evaluate,
-                                nearest_frames)
+from grassego.objective import (OVERSHOOT_WINDOW, ObjectiveConfig, PAPER_SNAPSHOT_STRAINS,
+                                evaluate, nearest_frames)
 
 
 def _runs_from_reference(ref: xr.Dataset, factors: list[float], stress_shift: list[float],
@@ -58,10 +58,38 @@ def test_self_distance_is_zero_and_scale_free(cuzr):
 
 def test_weights_and_stress_term(cuzr):
     runs = _runs_from_reference(cuzr, [1.0, 1.0], [0.1, -0.3])
-    cfg = ObjectiveConfig(weights=(0.25, 0.75))
+    cfg = ObjectiveConfig(weights=(0.25, 0.75), variant="paper")
     res = evaluate(cuzr, runs, cfg)
     np.testing.assert_allclose(res["d_stress"].values, [0.1, 0.3], atol=1e-6)
     np.testing.assert_allclose(res["delta"].values, 0.75 * np.array([0.1, 0.3]), atol=1e-6)
+
+
+def test_overshoot_variant_weights_the_stress_error_on_the_overshoot_window(cuzr):
+    runs = _runs_from_reference(cuzr, [1.0], [0.0])
+    ss = runs["strain_ss"].values
+    window = (ss >= OVERSHOOT_WINDOW[0]) & (ss < OVERSHOOT_WINDOW[1])
+    runs["tau_mean"].values[0, window] += 0.2  # the model misses only the overshoot
+    runs["tau_mean"].values[0, ~window] += 0.1
+    paper = evaluate(cuzr, runs, ObjectiveConfig(variant="paper"))["d_stress"].values[0]
+    over = evaluate(cuzr, runs, ObjectiveConfig(variant="overshoot"))["d_stress"].values[0]
+    grid = (ss > 0) & (ss <= cuzr["strain_ss"].values.max())
+    n_win, n = int((window & grid).sum()), int(grid.sum())
+    assert paper == pytest.approx((0.2 * n_win + 0.1 * (n - n_win)) / n, abs=1e-6)
+    assert over == pytest.approx((5 * 0.2 * n_win + 0.1 * (n - n_win)) / n, abs=1e-6)
+
+
+def test_aligned_variant_forgives_a_band_offset_of_a_few_rows_only(cuzr):
+    runs = _runs_from_reference(cuzr, [1.0, 1.0, 1.0], [0.0, 0.0, 0.0])
+    exy = runs["exy"].values
+    exy[1] = np.roll(exy[1], 3, axis=-2)  # the same band three rows off
+    exy[2] = np.roll(exy[2], 10, axis=-2)  # ten rows off: beyond the allowed shift
+    paper = evaluate(cuzr, runs, ObjectiveConfig(variant="paper"))["d_field"].values
+    aligned = evaluate(cuzr, runs, ObjectiveConfig(variant="aligned"))["d_field"].values
+    assert paper[1] > 0.1 and paper[2] > paper[1]
+    np.testing.assert_allclose(aligned[:2], 0.0, atol=1e-6)
+    assert aligned[2] > 0.1
+    with pytest.raises(ValueError, match="variant"):
+        ObjectiveConfig(variant="mine")
 
 
 def test_failed_runs_give_nan_without_touching_others(cuzr):
@@ -111,7 +139,7 @@ def test_distance_cli_json(cuzr_reference_path, tmp_path, capsys):
         shear_convention="engineering")
     other = tmp_path / "shifted.nc"
     write_reference(shifted, other)
-    rc = main(["distance", str(cuzr_reference_path), str(other), "--json"])
+    rc = main(["distance", str(cuzr_reference_path), str(other), "--json", "--variant", "paper"])
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
     assert out["strains"] == list(PAPER_SNAPSHOT_STRAINS)

@@ -13,7 +13,7 @@ import xarray as xr
 
 from grassego.errors import InputError
 from grassego.grassmann import METRICS, SPACES, UNEQUAL
-from grassego.objective import ObjectiveConfig, PAPER_SNAPSHOT_STRAINS, evaluate
+from grassego.objective import VARIANTS, ObjectiveConfig, PAPER_SNAPSHOT_STRAINS, evaluate
 
 
 def _open(path: str) -> xr.Dataset:
@@ -41,6 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--snapshots", type=float, nargs="+", default=list(PAPER_SNAPSHOT_STRAINS),
                    metavar="STRAIN", help="global strains of the compared snapshots")
     p.add_argument("--weights", type=float, nargs=2, default=[0.25, 0.75], metavar=("W1", "W2"))
+    p.add_argument("--variant", default=ObjectiveConfig.variant, choices=tuple(VARIANTS),
+                   help="objective variant (default %(default)s; see README)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
@@ -56,7 +58,8 @@ def _clean(x):
 def run(args: argparse.Namespace) -> int:
     rank = args.rank.split(",") if "," in args.rank else args.rank
     cfg = ObjectiveConfig(snapshot_strains=tuple(args.snapshots), weights=tuple(args.weights),
-                          metric=args.metric, rank=rank, space=args.space, unequal=args.unequal)
+                          metric=args.metric, rank=rank, space=args.space, unequal=args.unequal,
+                          variant=args.variant)
     a, b = _open(args.a), _open(args.b)
     for path, ds in ((args.a, a), (args.b, b)):
         if "exy" not in ds or "strain" not in ds.coords:
@@ -68,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         "a": args.a,
         "b": args.b,
         "metric": cfg.metric,
+        "variant": cfg.variant,
         "strains": list(cfg.snapshot_strains),
         "ranks_a": res["rank_reference"].values.tolist(),
         "per_snapshot": pick(res["d_snapshot"].values.tolist()),
