@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml envs/constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -c envs/constraints.txt -e '.[test]'
+	$(BIN)/python -m pip install -q -c envs/constraints.txt -e '.[test,bench]'
 	touch $(STAMP)
 
 run: setup

@@ -7,8 +7,10 @@ plain arrays/datasets and knows nothing of Snakemake.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 from dataclasses import dataclass, field, replace
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,6 +24,22 @@ from grassego.objective import (ObjectiveConfig, distances_dataset, nearest_fram
 
 
 _STATUS_NAMES = {v: k for k, v in RUN_STATUS.items()}
+#: A solved run whose final mean stress is at least this fraction of the linear-elastic stress
+#: μγ never yielded (status ``elastic``).
+ELASTIC_FRACTION = 0.9
+
+
+def mark_elastic(runs: xr.Dataset, mu_GPa: float | np.ndarray) -> xr.Dataset:
+    """Set status ``elastic`` on solved runs that never yielded: final mean stress
+    τ(γ_max) ≥ :data:`ELASTIC_FRACTION` · μ γ_max [GPa]. Such runs (too little disorder χ to
+    activate STZs) are not a material response to compare with the MD: their Δ ≈ 3 is a cliff
+    next to the good region, so the optimiser models them as failures, not as values. ``mu_GPa``:
+    shear modulus, one value or one per run."""
+    tau_end = runs["tau_mean"].values[:, -1]
+    elastic = ((runs["status"].values == RUN_STATUS["ok"])
+               & (tau_end >= ELASTIC_FRACTION * mu_GPa * float(runs["strain_ss"].values[-1])))
+    status = np.where(elastic, RUN_STATUS["elastic"], runs["status"].values).astype(np.int8)
+    return runs.assign(status=(runs["status"].dims, status, runs["status"].attrs))
 
 
 def resolve_device(name: str) -> str:
@@ -118,6 +136,8 @@ class Calibration:
         result = self.simulate(params, keep_frames, progress)
         runs = to_runs_dataset(result, params, x=self.reference["x"].values,
                                y=self.reference["y"].values)
+        runs = mark_elastic(runs, runs["mu_GPa"].values if "mu_GPa" in runs
+                            else self.model_constants.mu_GPa)
         scores = distances_dataset(self._ref_series, series_from_dataset(runs, "runs"),
                                    self.objective)
         return xr.merge([runs, scores], compat="override", combine_attrs="drop_conflicts")
@@ -160,6 +180,20 @@ class Calibration:
                    **{k: v for k, v in self.reference.attrs.items()
                       if k in ("attribution", "license")}},
         )
+
+
+def problem_fingerprint(reference: xr.Dataset, training: pd.DataFrame, names: Sequence[str],
+                        settings: Any) -> str:
+    """12 hex digits naming one calibration problem: the reference's values (fields, strains,
+    stress curve), the initial training set's parameter values, Δ and statuses, and the JSON of
+    ``settings`` (everything else that defines the problem; not the budget). Values, not file
+    bytes or wall times, so a regenerated identical reference or design gives the same name."""
+    h = hashlib.sha256()
+    for name in ("pe", "exy", "strain", "stress_strain", "strain_ss"):
+        h.update(np.ascontiguousarray(reference[name].values).tobytes())
+    h.update(training[list(names) + ["delta", "status"]].to_csv(index=False).encode())
+    h.update(json.dumps(settings, sort_keys=True).encode())
+    return h.hexdigest()[:12]
 
 
 def dtype_from_name(name: str) -> torch.dtype:

@@ -36,7 +36,8 @@ def from_unit(u: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     return b[:, 0] + np.asarray(u, dtype=np.float64) * (b[:, 1] - b[:, 0])
 
 
-def latin_hypercube(n: int, bounds: np.ndarray | list, seed: int) -> np.ndarray:
+def latin_hypercube(n: int, bounds: np.ndarray | list,
+                    seed: int | np.random.SeedSequence) -> np.ndarray:
     """``n`` points of a random Latin hypercube in ``bounds`` (one point per stratum per axis)."""
     b = check_bounds(bounds)
     if n < 1:
@@ -45,7 +46,7 @@ def latin_hypercube(n: int, bounds: np.ndarray | list, seed: int) -> np.ndarray:
     return from_unit(u, b)
 
 
-def sobol(n: int, bounds: np.ndarray | list, seed: int) -> np.ndarray:
+def sobol(n: int, bounds: np.ndarray | list, seed: int | np.random.SeedSequence) -> np.ndarray:
     """The first ``n`` points of a scrambled Sobol sequence in ``bounds``.
 
     The sequence is drawn to the next power of two (Sobol's balance property holds for those)
@@ -57,6 +58,19 @@ def sobol(n: int, bounds: np.ndarray | list, seed: int) -> np.ndarray:
     m = int(np.ceil(np.log2(n)))
     u = qmc.Sobol(d=b.shape[0], scramble=True, seed=np.random.default_rng(seed)).random_base2(m)
     return from_unit(u[:n], b)
+
+
+DESIGNS = {"lhs": latin_hypercube, "sobol": sobol}
+
+
+def replicate_design(method: str, n: int, bounds: np.ndarray | list, seed: int,
+                     replicate: int) -> np.ndarray:
+    """The initial design of one independent replicate (EGO seed) of a calibration: ``n`` points
+    of ``method`` (``lhs`` | ``sobol``) drawn from the random stream spawned for ``replicate``
+    from the design ``seed``, so replicates are independent and each is reproducible alone."""
+    if method not in DESIGNS:
+        raise ValueError(f"design method must be one of {sorted(DESIGNS)}, got {method!r}")
+    return DESIGNS[method](n, bounds, np.random.SeedSequence(seed, spawn_key=(replicate,)))
 
 
 def split_batches(n: int, n_batches: int) -> list[np.ndarray]:

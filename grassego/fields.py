@@ -39,8 +39,11 @@ import xarray as xr
 from grassego.atomic import atomic_path
 from grassego.errors import InputError
 
-#: Run status codes stored in ``status(run)`` (CF flag_values / flag_meanings).
-RUN_STATUS: dict[str, int] = {"ok": 0, "diverged": 1, "non_finite": 2, "rejected_input": 3}
+#: Run status codes stored in ``status(run)`` (CF flag_values / flag_meanings): ``diverged`` /
+#: ``non_finite`` (the solver failed), ``rejected_input`` (parameters rejected before solving),
+#: ``elastic`` (solved, but the model never yielded: see :func:`grassego.calibration.mark_elastic`).
+RUN_STATUS: dict[str, int] = {"ok": 0, "diverged": 1, "non_finite": 2, "rejected_input": 3,
+                              "elastic": 4}
 
 SHEAR_CONVENTIONS = ("engineering", "tensor")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grassego.design import (check_bounds, from_unit, latin_hypercube, sobol, split_batches,
-                             to_unit)
+from grassego.design import (check_bounds, from_unit, latin_hypercube, replicate_design, sobol,
+                             split_batches, to_unit)
 
 BOUNDS = np.array([[-5.0, 10.0], [0.0, 15.0], [1e-3, 2e-3]])
 
@@ -60,3 +60,16 @@ def test_split_batches_covers_all_indices_in_order_with_balanced_sizes():
     assert split_batches(0, 3) == []
     with pytest.raises(ValueError):
         split_batches(5, 0)
+
+
+@pytest.mark.parametrize("method", ["lhs", "sobol"])
+def test_replicates_are_independent_designs_each_reproducible_alone(method):
+    a0, a1 = (replicate_design(method, 32, BOUNDS, 2021, r) for r in (0, 1))
+    assert not np.allclose(a0, a1)
+    np.testing.assert_array_equal(a1, replicate_design(method, 32, BOUNDS, 2021, 1))
+    # a replicate is not the plain design of the seed (NumPy pads [seed, 0] to [seed])
+    assert not np.allclose(a0, latin_hypercube(32, BOUNDS, 2021))
+    for axis in _strata(a1, BOUNDS, 32).T:
+        assert sorted(axis.tolist()) == list(range(32))
+    with pytest.raises(ValueError, match="design method"):
+        replicate_design("grid", 4, BOUNDS, 0, 0)

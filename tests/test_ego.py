@@ -1,10 +1,10 @@
-"""EGO: EI against eq. (20) integrated numerically, log-EI tails, the loop on Branin, determinism,
-resume after a real kill, failed evaluations, batches, given initial designs, seed summaries."""
+"""Trust-region EGO: the loop on Branin, determinism, resume after a real kill, failed
+evaluations and the feasibility classifier, given designs, q-batches, trust-region rules and their
+replay, stall, seed summaries, settings from the workflow config."""
 
 from __future__ import annotations
 
 import logging
-import math
 import signal
 import subprocess
 import sys
@@ -14,79 +14,26 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 import xarray as xr
-from scipy import integrate, stats
 
 from grassego.design import latin_hypercube
-from grassego.ego import (EGOSettings, expected_improvement, log_expected_improvement, minimize,
-                          read_history, result_from_history, summarize_seeds)
+from grassego.ego import (EGOSettings, TrustRegion, minimize, propose, read_history, replay,
+                          result_from_history, search_space, summarize_seeds)
 from grassego.errors import GrassegoError, InputError
-from grassego.surrogate import GPConfig, fit_gp
+from grassego.surrogate import GPConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 BRANIN_BOUNDS = np.array([[-5.0, 10.0], [0.0, 15.0]])
 BRANIN_MIN = 0.397887357729738
 BRANIN_ARGMIN = np.array([[-np.pi, 12.275], [np.pi, 2.275], [9.42478, 2.475]])
-# Small candidate sets keep the tests fast; the algorithm is the same.
-FAST = EGOSettings(n_candidates=2**12, n_exact=1024, n_polish=3, gp=GPConfig(restarts=1))
-
-
-def _t(values) -> torch.Tensor:
-    return torch.as_tensor(np.asarray(values, dtype=np.float64))
+# Fewer acquisition starts keep the tests fast; the algorithm is the same.
+FAST = EGOSettings(raw_samples=64, num_restarts=2, mc_samples=64)
 
 
 def branin(x: np.ndarray) -> np.ndarray:
     a, b, c, r, s, t = 1.0, 5.1 / (4 * np.pi**2), 5 / np.pi, 6.0, 10.0, 1 / (8 * np.pi)
     return (a * (x[:, 1] - b * x[:, 0] ** 2 + c * x[:, 0] - r) ** 2
             + s * (1 - t) * np.cos(x[:, 0]) + s)
-
-
-# -- expected improvement --------------------------------------------------------------------------
-@pytest.mark.parametrize("mean,std,f_min", [(0.0, 1.0, 0.0), (1.0, 0.5, 0.2), (-0.3, 2.0, 0.5),
-                                            (3.0, 0.7, 0.0), (0.1, 1e-3, 0.1)])
-def test_ei_matches_numerical_integration_of_the_improvement(mean, std, f_min):
-    # E[max(f_min - Y, 0)], Y ~ N(mean, std): integrate the improvement against the density
-    ref, _ = integrate.quad(lambda v: (f_min - v) * stats.norm.pdf(v, mean, std),
-                            mean - 40 * std, f_min, epsabs=1e-14, epsrel=1e-12, limit=200)
-    ei = float(expected_improvement(_t([mean]), _t([std]), f_min))
-    assert ei == pytest.approx(max(ref, 0.0), rel=1e-8, abs=1e-14)
-    log_ei = float(log_expected_improvement(_t([mean]), _t([std]), f_min))
-    assert log_ei == pytest.approx(math.log(ref), rel=1e-8)
-
-
-def test_ei_without_uncertainty_is_the_plain_improvement():
-    ei = expected_improvement(_t([0.0, 2.0]), _t([0.0, 0.0]), 1.0)
-    assert ei.tolist() == [1.0, 0.0]
-    assert log_expected_improvement(_t([2.0]), _t([0.0]), 1.0).item() == -math.inf
-
-
-def test_log_ei_is_finite_and_follows_the_asymptote_where_ei_underflows():
-    z = torch.tensor([-5.0, -40.0, -1e3, -1e7], dtype=torch.float64)
-    log_ei = log_expected_improvement(-z, torch.ones_like(z), 0.0)  # mean = -z, s = 1 -> z
-    assert torch.all(torch.isfinite(log_ei))
-    assert float(expected_improvement(-z[1:2], _t([1.0]), 0.0)) == 0.0  # EI underflowed
-    # h(z) = φ(z)/z² (1 − 3/z² + 15/z⁴ − …) for z → −∞
-    zz = z.numpy()
-    asym = stats.norm.logpdf(zz) - 2 * np.log(-zz) + np.log1p(-3 / zz**2 + 15 / zz**4)
-    np.testing.assert_allclose(log_ei[1:].numpy(), asym[1:], rtol=1e-9)
-    # continuous across the branch switch at z = -1
-    zs = torch.tensor([-1.0 - 1e-9, -1.0 + 1e-9], dtype=torch.float64)
-    v = log_expected_improvement(-zs, torch.ones(2, dtype=torch.float64), 0.0)
-    assert abs(float(v[0] - v[1])) < 1e-7
-
-
-def test_ei_is_zero_at_noiseless_training_points():
-    x = latin_hypercube(15, BRANIN_BOUNDS, seed=0)
-    y = branin(x)
-    gp = fit_gp(x, y, BRANIN_BOUNDS, GPConfig(fixed_noise=1e-12, restarts=0))
-    mean, std = gp.predict(x)
-    ei_train = expected_improvement(_t(mean), _t(std), float(y.min()))
-    xt = latin_hypercube(200, BRANIN_BOUNDS, seed=1)
-    mt, st = gp.predict(xt)
-    ei_test = expected_improvement(_t(mt), _t(st), float(y.min()))
-    assert float(ei_train.max()) < 1e-6 * float(y.std())
-    assert float(ei_test.max()) > 1e3 * float(ei_train.max())
 
 
 # -- the loop --------------------------------------------------------------------------------------
@@ -104,7 +51,8 @@ def test_ego_finds_the_branin_minimum_and_beats_lhs_of_the_same_budget(branin_ru
     assert r.y_best - BRANIN_MIN < 0.1 * (lhs_best - BRANIN_MIN)
     assert r.y_best == r.y.min() and np.array_equal(r.x_best, r.X[np.argmin(r.y)])
     assert r.iteration.tolist() == [0] * 10 + list(range(1, 26))
-    assert np.all(np.isnan(r.ei[:10])) and np.all(r.ei[10:] >= 0)
+    assert np.all(np.isnan(r.acquisition[:10])) and np.all(np.isfinite(r.acquisition[10:]))
+    assert r.tr_length[10] == FAST.tr_init and np.all(r.tr_length[10:] >= FAST.tr_min)
 
 
 def test_same_seed_gives_the_same_sequence_and_another_seed_differs(branin_run):
@@ -128,7 +76,6 @@ _RESUME_SCRIPT = textwrap.dedent("""
     import numpy as np
     sys.path.insert(0, {root!r})
     from grassego.ego import EGOSettings, minimize
-    from grassego.surrogate import GPConfig
 
     def main(state, kill_at):
         calls = []
@@ -143,9 +90,8 @@ _RESUME_SCRIPT = textwrap.dedent("""
             y[x[:, 0] > 8.5] = np.nan  # failures must survive the restart too
             return y, ["ok" if v == v else "diverged" for v in y]
 
-        settings = EGOSettings(n_candidates=2**11, n_exact=512, n_polish=2,
-                               gp=GPConfig(restarts=1), full_refit_every=3)
-        minimize(objective, [[-5, 10], [0, 15]], n_initial=6, max_iter=4, seed=3, batch_size=2,
+        settings = EGOSettings(raw_samples=32, num_restarts=2, mc_samples=32, failure_tol=1)
+        minimize(objective, [[-5, 10], [0, 15]], n_initial=8, max_iter=5, seed=3, batch_size=2,
                  state_path=state, names=["a", "b"], settings=settings)
 
     if __name__ == "__main__":
@@ -165,40 +111,41 @@ def test_resume_after_a_kill_gives_the_uninterrupted_history(tmp_path):
     namespace: dict = {"__name__": "reference"}
     exec(compile(source, str(script), "exec"), namespace)
     namespace["main"](tmp_path / "full.nc", 0)  # the uninterrupted run, in this process
-    killed = run(tmp_path / "resumed.nc", 3)  # design and iteration 1 done; iteration 2 pending
+    killed = run(tmp_path / "resumed.nc", 4)  # design and iterations 1-2 done; 3 pending
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     partial = read_history(tmp_path / "resumed.nc")
     assert list(partial["status"].values[-2:]) == ["pending", "pending"]
-    assert int(partial["iteration"].max()) == 2
+    assert int(partial["iteration"].max()) == 3
     assert result_from_history(tmp_path / "resumed.nc").stop_reason == "incomplete"
     resumed = run(tmp_path / "resumed.nc", 0)
     assert resumed.returncode == 0, resumed.stderr
     a, b = read_history(tmp_path / "full.nc"), read_history(tmp_path / "resumed.nc")
     np.testing.assert_array_equal(a["X"].values, b["X"].values)
     np.testing.assert_array_equal(a["y"].values, b["y"].values)
+    np.testing.assert_array_equal(a["tr_length"].values, b["tr_length"].values)
     assert list(a["status"].values) == list(b["status"].values)
-    assert a.sizes["evaluation"] == 6 + 2 * 4
+    assert a.sizes["evaluation"] == 8 + 2 * 5
     assert "diverged" in list(a["status"].values)
+    assert len(set(a["tr_length"].values[8:])) > 1  # the trust region moved and was replayed
     assert list(a["param"].values) == ["a", "b"] and a.attrs["seed"] == 3
 
 
-def test_failed_evaluations_are_kept_imputed_and_logged(caplog):
-    calls = []
-
+def test_failed_runs_are_kept_and_the_classifier_keeps_the_search_out_of_them(caplog):
     def objective(x):
-        calls.append(len(x))
         y = branin(x)
-        y[x[:, 0] > 6.0] = np.nan
-        return y
+        y[x[:, 0] > 2.0] = np.nan  # two of Branin's three minima lie in the failing region
+        return y, ["ok" if v == v else "diverged" for v in y]
 
     with caplog.at_level(logging.INFO, logger="grassego.ego"):
-        r = minimize(objective, BRANIN_BOUNDS, n_initial=12, max_iter=5, seed=2, settings=FAST)
+        r = minimize(objective, BRANIN_BOUNDS, n_initial=12, max_iter=20, seed=2, settings=FAST)
     bad = np.isnan(r.y)
-    assert bad.any() and np.all(r.X[bad, 0] > 6.0)
-    assert all(s == "non_finite" for s, b_ in zip(r.status, bad) if b_)
-    assert np.isfinite(r.y_best) and r.x_best[0] <= 6.0
-    assert any("imputed with the worst finite" in m for m in caplog.messages)
-    assert any("iter 5/5" in m for m in caplog.messages)
+    assert bad[:12].any() and np.all(r.X[bad, 0] > 2.0)
+    assert all(s == "diverged" for s, b_ in zip(r.status, bad) if b_)
+    assert np.isfinite(r.y_best) and r.x_best[0] <= 2.0
+    assert (r.y_best - BRANIN_MIN) / BRANIN_MIN < 0.05  # found the minimum left in bounds
+    assert bad[12:].mean() < bad[:12].mean()  # fewer failures than the design's share
+    assert any("failed" in m and "diverged" in m for m in caplog.messages)
+    assert any("iter 20/20" in m for m in caplog.messages)
 
 
 def test_given_initial_design_is_not_re_evaluated_and_statuses_are_kept(tmp_path):
@@ -218,7 +165,6 @@ def test_given_initial_design_is_not_re_evaluated_and_statuses_are_kept(tmp_path
     assert len(seen) == 3 and all(s.shape == (2, 2) for s in seen)  # only the EGO batches
     np.testing.assert_array_equal(r.X[:8], x0)
     assert r.status[:2] == ["ok", "diverged"] and r.n_evaluations == 14
-    assert len({tuple(p) for p in r.X[8:]}) == 6  # batch points are distinct
     ds = read_history(tmp_path / "h.nc")
     assert list(ds["param"].values) == ["x1", "x2"]
     assert np.all(ds["wall_time"].values[8:] >= 0) and np.all(np.isnan(ds["wall_time"][:8]))
@@ -227,20 +173,80 @@ def test_given_initial_design_is_not_re_evaluated_and_statuses_are_kept(tmp_path
                  names=["x1", "x2"], state_path=tmp_path / "h.nc", settings=FAST)
 
 
-def test_constant_liar_batches_and_initial_chunks():
+def test_batches_are_distinct_points_and_initial_chunks_split_the_design():
     calls = []
 
     def objective(x):
         calls.append(len(x))
         return branin(x)
 
-    settings = replace(FAST, batch_strategy="constant_liar")
     r = minimize(objective, BRANIN_BOUNDS, n_initial=9, max_iter=2, seed=5, batch_size=3,
-                 initial_chunks=3, settings=settings)
+                 initial_chunks=3, settings=FAST)
     assert calls == [3, 3, 3, 3, 3]
-    assert len({tuple(p) for p in r.X}) == 15
+    u = (r.X - BRANIN_BOUNDS[:, 0]) / np.ptp(BRANIN_BOUNDS, axis=1)
+    for t in (1, 2):  # the picks of one batch see each other as pending: no near-duplicates
+        batch = u[r.iteration == t]
+        gaps = np.linalg.norm(batch[:, None] - batch[None], axis=-1)[np.triu_indices(3, 1)]
+        assert gaps.min() > 1e-3
 
 
+def test_the_trust_region_centre_is_the_best_posterior_mean_not_the_best_observation():
+    rng = np.random.default_rng(11)
+    bounds = np.array([[0.0, 1.0], [0.0, 1.0]])
+    x = latin_hypercube(60, bounds, seed=1)
+    delta = 1.0 + (x[:, 0] - 0.3) ** 2 + (x[:, 1] - 0.6) ** 2 + rng.normal(0, 0.02, 60)
+    lucky = int(np.argmax(np.linalg.norm(x - [0.3, 0.6], axis=1) > 0.35))
+    delta[lucky] = delta.min() - 0.01  # one lucky evaluation far from the true minimum
+    p = propose(x, delta, np.ones(60, bool), bounds, TrustRegion(0.4), 2,
+                replace(FAST, gp=GPConfig(y_transform="none")), seed=0)
+    assert np.linalg.norm(p.centre - [0.3, 0.6]) < 0.15
+    assert np.linalg.norm(x[lucky] - [0.3, 0.6]) > 0.35
+    # the picks stay in the trust region: a box of edge 0.4 x (length-scale ratios) around the
+    # centre, in axes rotated onto the good points (here the unit cube is the parameter box)
+    w = p.surrogate.lengthscale
+    half = 0.5 * 0.4 * w / np.exp(np.mean(np.log(w)))
+    local = (p.x - p.centre) @ p.axes
+    assert np.all(np.abs(local) <= half + 1e-9)
+    np.testing.assert_allclose(p.axes.T @ p.axes, np.eye(2), atol=1e-12)
+
+
+# -- trust region rules ----------------------------------------------------------------------------
+def test_trust_region_grows_shrinks_restarts_and_replays():
+    s = EGOSettings(tr_init=0.4, tr_min=0.15, tr_max=0.8, success_tol=2, failure_tol=2)
+    tr = TrustRegion(0.4, best=1.0)
+    history = [[0.9], [0.8]]  # two improvements: doubled
+    history += [[0.8], [0.81], [0.9], [np.nan]]  # four without: halved twice
+    history += [[0.85], [0.85]]  # halved below tr_min: restarted at tr_init
+    lengths = []
+    for y in history:
+        tr.update(np.array(y), s)
+        lengths.append(tr.length)
+    assert lengths == [0.4, 0.8, 0.8, 0.4, 0.4, 0.2, 0.2, 0.4]
+    assert tr.restarts == 1 and tr.best == 0.8
+    # a tiny improvement within improvement_tol does not count
+    tr2 = TrustRegion(0.4, best=1.0)
+    tr2.update(np.array([1.0 - 1e-5]), s)
+    assert tr2.failures == 1
+    # the replay of a history gives the same region
+    y = np.concatenate([[1.0, 1.2], np.concatenate(history)])
+    it = np.concatenate([[0, 0], np.arange(1, len(history) + 1)])
+    again = replay(y, it, s)
+    assert (again.length, again.restarts, again.best) == (tr.length, tr.restarts, tr.best)
+    hw = TrustRegion(0.4).half_widths(np.array([0.5, 2.0]))
+    np.testing.assert_allclose(hw, [0.1, 0.4])  # stretched by the length scales, same volume
+
+
+def test_a_collapsed_trust_region_can_stop_the_run(caplog):
+    settings = replace(FAST, tr_init=0.05, tr_min=0.05, failure_tol=1, stop_on_stall=True)
+    with caplog.at_level(logging.WARNING, logger="grassego.ego"):
+        r = minimize(lambda x: np.ones(len(x)), BRANIN_BOUNDS, n_initial=6, max_iter=10, seed=0,
+                     settings=settings)
+    assert r.stop_reason == "stalled"
+    assert r.iteration.max() == 1
+    assert any("trust region collapsed" in m for m in caplog.messages)
+
+
+# -- errors, summaries, settings -------------------------------------------------------------------
 def test_resume_with_other_settings_names_the_file(tmp_path):
     path = tmp_path / "h.nc"
     minimize(branin, BRANIN_BOUNDS, n_initial=4, max_iter=0, seed=0, state_path=path,
@@ -255,15 +261,6 @@ def test_resume_with_other_settings_names_the_file(tmp_path):
 def test_objective_returning_the_wrong_count_is_an_error():
     with pytest.raises(GrassegoError, match="returned 1 values for 4 points"):
         minimize(lambda x: np.zeros(1), BRANIN_BOUNDS, n_initial=4, max_iter=1)
-
-
-def test_stall_is_reported_and_can_stop_the_run(caplog):
-    settings = replace(FAST, stall_tol=10.0, stall_patience=2, stop_on_stall=True)
-    with caplog.at_level(logging.WARNING, logger="grassego.ego"):
-        r = minimize(branin, BRANIN_BOUNDS, n_initial=6, max_iter=10, seed=0, settings=settings)
-    assert r.stop_reason == "stalled" and r.stalled
-    assert r.iteration.max() == 2
-    assert any("EI has stalled" in m for m in caplog.messages)
 
 
 def test_summarize_seeds_gathers_best_points_and_spread(tmp_path):
@@ -287,16 +284,21 @@ def test_summarize_seeds_gathers_best_points_and_spread(tmp_path):
         summarize_seeds([paths[0], paths[0]])
 
 
-def test_settings_from_a_config_mapping():
-    s = EGOSettings.from_mapping({"acquisition": "ei", "batch_strategy": "constant_liar",
-                                  "gp": {"kernel": "rbf", "noise_floor": 1e-5}})
-    assert s.acquisition == "ei" and s.gp.kernel == "rbf" and s.gp.noise_floor == 1e-5
+def test_settings_from_the_workflow_config_and_a_mapping():
+    s = EGOSettings.from_config({"seeds": [0], "max_iter": 3, "batch_size": 2, "threshold": None,
+                                 "kernel": "rbf", "y_transform": "none",
+                                 "acquisition": "log_ei", "failure_tol": 5})
+    assert s.gp == GPConfig(kernel="rbf", y_transform="none")
+    assert s.acquisition == "log_ei" and s.failure_tol == 5
+    assert EGOSettings.from_mapping({"gp": {"kernel": "rbf"}}).gp.kernel == "rbf"
     with pytest.raises(ValueError, match="unknown EGO settings"):
-        EGOSettings.from_mapping({"acqusition": "ei"})
+        EGOSettings.from_config({"acqusition": "log_ei"})
     with pytest.raises(ValueError, match="unknown GP settings"):
         EGOSettings.from_mapping({"gp": {"kernal": "rbf"}})
     with pytest.raises(ValueError, match="acquisition"):
         EGOSettings(acquisition="pi")
+    with pytest.raises(ValueError, match="trust-region"):
+        EGOSettings(tr_min=0.5, tr_init=0.4)
 
 
 def test_log_transform_handles_outliers_and_keeps_delta_in_the_history():
@@ -307,9 +309,62 @@ def test_log_transform_handles_outliers_and_keeps_delta_in_the_history():
         return np.where(x[:, 0] > 0.85, 50.0, base)  # a plateau of 'failed-like' outliers
 
     bounds = np.array([[0.0, 1.0], [0.0, 1.0]])
-    res = minimize(objective, bounds, n_initial=10, max_iter=15, seed=3,
-                   settings=EGOSettings(y_transform="log", n_candidates=4096))
+    res = minimize(objective, bounds, n_initial=10, max_iter=15, seed=3, settings=FAST)
     assert res.y_best < 0.012
     assert np.allclose(res.y, objective(res.X))  # the history keeps Δ, not log Δ
-    with pytest.raises(ValueError, match="y_transform"):
-        EGOSettings(y_transform="sqrt")
+
+
+# -- search coordinates ----------------------------------------------------------------------------
+def test_mean_chi_space_round_trips_and_straightens_the_chi_valley():
+    names = ["c0", "s_y", "beta", "E0"]
+    bounds = np.array([[0.05, 1.0], [0.8, 1.15], [2.0, 15.0], [-3.39, -3.355]])
+    e_mean = -3.3596
+    space = search_space(bounds, names, "mean_chi", e_mean)
+    x = latin_hypercube(50, bounds, seed=0)
+    z = space.to_search(x)
+    np.testing.assert_allclose(space.from_search(z), x, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(z[:, 3], x[:, 2] * (e_mean - x[:, 3]))
+    sb = space.search_bounds
+    assert np.all(z >= sb[:, 0] - 1e-12) and np.all(z <= sb[:, 1] + 1e-12)
+    # a valley of constant mean disorder m is a line of constant z[:, 3]
+    beta = np.linspace(4.0, 9.0, 5)
+    valley = np.column_stack([np.full(5, 0.5), np.full(5, 1.0), beta, e_mean - 0.07 / beta])
+    np.testing.assert_allclose(space.to_search(valley)[:, 3], 0.07)
+    # points beyond the E0 bounds come back clipped into the box
+    far = space.from_search(np.array([[0.5, 1.0, 2.0, sb[3, 1]]]))
+    assert far[0, 3] == bounds[3, 0]
+    assert search_space(bounds[:3], names[:3], "mean_chi", e_mean).describe() == "parameter box"
+    with pytest.raises(ValueError, match="search space"):
+        search_space(bounds, names, "polar", e_mean)
+
+
+def test_minimize_searches_in_the_given_space_and_keeps_parameter_units(tmp_path):
+    names = ["beta", "E0"]
+    bounds = np.array([[2.0, 15.0], [-3.39, -3.355]])
+    e_mean = -3.36
+
+    def valley(x):  # Δ small on m = 0.07, rising along it away from beta = 8
+        m = x[:, 0] * (e_mean - x[:, 1])
+        return 0.01 + 50 * np.abs(m - 0.07) + 0.002 * (x[:, 0] - 8.0) ** 2
+
+    space = search_space(bounds, names, "mean_chi", e_mean)
+    r = minimize(valley, bounds, n_initial=12, max_iter=12, seed=0, batch_size=2, names=names,
+                 space=space, settings=FAST, state_path=tmp_path / "h.nc")
+    assert np.all(r.X >= bounds[:, 0]) and np.all(r.X <= bounds[:, 1])
+    assert r.y_best < 0.03
+    assert read_history(tmp_path / "h.nc")["bounds"].values.tolist() == bounds.tolist()
+    with pytest.raises(ValueError, match="other bounds"):
+        minimize(valley, bounds * 1.01, n_initial=4, max_iter=0, space=space)
+
+
+def test_principal_axes_follow_a_diagonal_valley_and_need_enough_points():
+    from grassego.ego.propose import principal_axes
+
+    rng = np.random.default_rng(0)
+    u = rng.random((400, 3))
+    along = np.array([1.0, 1.0, 0.0]) / np.sqrt(2)
+    delta = np.abs((u - 0.5) @ np.array([1.0, -1.0, 0.0])) + 0.3 * np.abs(u[:, 2] - 0.5)
+    axes = principal_axes(u, delta)
+    assert abs(axes[:, 0] @ along) > 0.95  # the best points line up along the valley
+    np.testing.assert_allclose(axes.T @ axes, np.eye(3), atol=1e-12)
+    np.testing.assert_array_equal(principal_axes(u[:100], delta[:100]), np.eye(3))

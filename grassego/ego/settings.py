@@ -1,0 +1,116 @@
+"""Settings of the trust-region EGO (the workflow config's ``ego`` block maps onto these)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from grassego.settings import reject_unknown_keys
+from grassego.surrogate import GPConfig
+
+ACQUISITIONS = ("log_nei", "log_ei")
+DESIGNS = ("lhs", "sobol")
+SEARCH_SPACES = ("mean_chi", "box")
+#: Keys of the config's ``ego`` section that are loop arguments, not settings.
+LOOP_KEYS = ("seeds", "max_iter", "batch_size", "threshold")
+#: Keys of the config's ``ego`` section that belong to the surrogate (:class:`GPConfig`).
+GP_KEYS = ("kernel", "y_transform")
+
+
+@dataclass(frozen=True)
+class EGOSettings:
+    """Loop, trust-region and acquisition settings.
+
+    Surrogate
+        ``gp``: kernel and output transform (:class:`grassego.surrogate.GPConfig`);
+        ``n_local``: the GP is fitted to the ``n_local`` evaluated points nearest to the
+        incumbent (the original authors refit on 200 nearest neighbours; the trust region never
+        leaves their neighbourhood, and the cost per iteration stays flat as the history grows);
+        ``rotate``: fit it, and shape the trust region, in coordinates rotated onto the
+        principal axes of the neighbourhood's best points (:func:`grassego.ego.propose.
+        principal_axes`), which follow a valley that runs diagonally in the parameters.
+    Acquisition
+        ``acquisition``: ``log_nei`` — BoTorch's qLogNEI, expected improvement over the best
+        *posterior* value of the evaluated points, integrated over the noisy GP, so one lucky
+        rough evaluation does not anchor the search — or ``log_ei`` (qLogEI on the best
+        observed value, the paper's eq. 18); both on the log scale (no underflow far from the
+        optimum). ``mc_samples``: quasi-MC samples; ``raw_samples`` / ``num_restarts``: starts
+        of the gradient optimisation of the acquisition. ``q > 1`` points are chosen greedily,
+        each with the earlier picks as pending points in the joint MC integral.
+        ``feasibility``: multiply the acquisition by the probability that a run succeeds
+        (GP classifier of ok vs rejected/diverged/non-finite runs) where the neighbourhood holds
+        failures.
+    Trust region (TuRBO-1, Eriksson et al. 2019)
+        a box around the best-posterior-mean point, edge ``length`` (unit cube, geometric mean
+        over dimensions) stretched per dimension by the GP length scales; doubled after
+        ``success_tol`` consecutive improving iterations, halved after ``failure_tol``
+        non-improving ones, restarted at ``tr_init`` when it falls below ``tr_min``. (TuRBO's
+        ⌈max(4, d)/q⌉ = 1 at q = 4 halved the region after every batch without a new best, which
+        on the rough CuZr Δ collapsed it within six iterations; 3 and a floor of 1/32 measured
+        better, see benchmarks/results/calibration_benchmark.md.) An iteration improves when its best Δ beats the best so far by the relative
+        margin ``improvement_tol``.
+    Coordinates
+        ``search_space``: ``mean_chi`` searches (β, E0) as (β, m = β (Ē − E0)), where the
+        STZ objective's valleys are axis-aligned (:mod:`grassego.ego.space`; used when both are
+        calibrated), ``box`` the parameters themselves. The caller builds the space
+        (:func:`grassego.ego.search_space`) and passes it to :func:`grassego.ego.minimize`.
+    Loop
+        ``design``: initial design when none is given; ``stop_on_stall``: end the run when the
+        trust region collapses instead of restarting it; ``log_every``: iterations between
+        progress lines.
+    """
+
+    gp: GPConfig = field(default_factory=GPConfig)
+    acquisition: str = "log_nei"
+    design: str = "lhs"
+    search_space: str = "mean_chi"
+    n_local: int = 200
+    rotate: bool = True
+    feasibility: bool = True
+    mc_samples: int = 128
+    raw_samples: int = 256
+    num_restarts: int = 4
+    tr_init: float = 0.8
+    tr_min: float = 2.0**-5
+    tr_max: float = 1.6
+    success_tol: int = 3
+    failure_tol: int = 3
+    improvement_tol: float = 1e-3
+    stop_on_stall: bool = False
+    log_every: int = 1
+
+    def __post_init__(self) -> None:
+        for name, allowed in (("acquisition", ACQUISITIONS), ("design", DESIGNS),
+                              ("search_space", SEARCH_SPACES)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        if self.n_local < 4:
+            raise ValueError(f"n_local must be >= 4, got {self.n_local}")
+        for name in ("mc_samples", "raw_samples", "num_restarts", "success_tol", "failure_tol",
+                     "log_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not 0 < self.tr_min <= self.tr_init <= self.tr_max:
+            raise ValueError("trust-region lengths need 0 < tr_min <= tr_init <= tr_max, got "
+                             f"{self.tr_min}, {self.tr_init}, {self.tr_max}")
+        if not self.improvement_tol >= 0:
+            raise ValueError(f"improvement_tol must be >= 0, got {self.improvement_tol}")
+
+    @classmethod
+    def from_config(cls, ego: Mapping[str, Any]) -> "EGOSettings":
+        """From the workflow config's ``ego`` section: its loop keys (:data:`LOOP_KEYS`) are
+        :func:`grassego.ego.minimize` arguments, ``kernel`` and ``y_transform`` go to ``gp``,
+        every other key is a field of this class."""
+        gp = GPConfig(**{k: ego[k] for k in GP_KEYS if k in ego})
+        return cls.from_mapping({**{k: v for k, v in ego.items()
+                                    if k not in LOOP_KEYS and k not in GP_KEYS}, "gp": gp})
+
+    @classmethod
+    def from_mapping(cls, cfg: Mapping[str, Any]) -> "EGOSettings":
+        """Build from a config mapping; ``gp`` may be a nested mapping of :class:`GPConfig` keys."""
+        reject_unknown_keys(cls, cfg, "EGO")
+        kw = dict(cfg)
+        if isinstance(kw.get("gp"), Mapping):
+            reject_unknown_keys(GPConfig, kw["gp"], "GP")
+            kw["gp"] = GPConfig(**kw["gp"])
+        return cls(**kw)
