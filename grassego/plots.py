@@ -107,3 +107,25 @@ def plot_stress_strain(reference: tuple[np.ndarray, np.ndarray],
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return _save(fig, out)
+
+
+def plot_band_profiles(y: np.ndarray, profiles: Mapping[str, np.ndarray],
+                       strains: Sequence[float], out: str | Path) -> Path:
+    """Row-mean shear-strain profiles p(y) (engineering γ_xy) of each labelled series at the
+    given global strains: ``profiles`` maps a label to an ``(S, ny)`` array. One panel per
+    strain; the band is the peak, its width and height the localisation."""
+    s = len(strains)
+    fig, axes = plt.subplots(1, s, figsize=(3.0 * s, 3.4), sharey=False, squeeze=False)
+    for i, strain in enumerate(strains):
+        ax = axes[0, i]
+        for k, (label, p) in enumerate(profiles.items()):
+            ax.plot(p[i], y, lw=2.0 if k == 0 else 1.4, color="0.2" if k == 0 else None,
+                    label=label)
+        ax.set_title(f"γ = {strain:g}", fontsize=9)
+        ax.set_xlabel("⟨γ_xy⟩_x")
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("y")
+    axes[0, -1].legend(fontsize=7, loc="best")
+    fig.suptitle("Row-mean strain profiles: the shear band", fontsize=10)
+    return _save(fig, out)

@@ -1,4 +1,7 @@
-"""Rule `collect`: gather the scored batches into the initial training set (CSV, by sample)."""
+"""Rule `collect`: gather the scored batches into the initial training sets (CSV, by sample,
+with the design's `seed` column)."""
+
+import json
 
 import pandas as pd
 import xarray as xr
@@ -9,7 +12,7 @@ from grassego.logsetup import setup_logging
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
-names = list(smk.config["parameters"])
+names = list(json.loads(smk.params.parameters))
 status_name = {v: k for k, v in RUN_STATUS.items()}
 frames = []
 for path in smk.input.runs:
@@ -21,8 +24,10 @@ for path in smk.input.runs:
             frame[col] = ds[col].values
         frame["status"] = [status_name.get(int(s), "unknown") for s in ds["status"].values]
         frames.append(frame)
-table = pd.concat(frames).sort_values("sample")
+seeds = pd.read_csv(smk.input.samples, usecols=["sample", "seed"])
+table = pd.concat(frames).merge(seeds, on="sample", validate="one_to_one").sort_values("sample")
 with atomic_path(smk.output.training) as tmp:
     table.to_csv(tmp, index=False, float_format="%.10g")
-log.info("training set: %d samples, %d ok, best delta %.4f", len(table),
-         int((table["status"] == "ok").sum()), table["delta"].min())
+for seed, part in table.groupby("seed"):
+    log.info("seed %d: %d samples, %d ok, best delta %.4f", seed, len(part),
+             int((part["status"] == "ok").sum()), part["delta"].min())

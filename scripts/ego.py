@@ -1,6 +1,5 @@
-"""Rule `ego`: one seed of Grassmannian EGO, resumable from its on-disk history."""
+"""Rule `ego`: one seed of the trust-region EGO, resumable from its on-disk history."""
 
-import hashlib
 import json
 import shutil
 import time
@@ -11,44 +10,32 @@ import pandas as pd
 import torch
 
 from grassego import ego
-from grassego.calibration import Calibration
 from grassego.atomic import atomic_path
+from grassego.calibration import Calibration, problem_fingerprint
 from grassego.fields import read_reference
 from grassego.logsetup import setup_logging
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
 torch.set_num_threads(smk.threads)
-cfg = smk.config
+cfg = json.loads(smk.params.calibration)
+ego_cfg = json.loads(smk.params.ego)
 seed = int(smk.wildcards.seed)
-ego_cfg = cfg["ego"]
 names = list(cfg["parameters"])
 bounds = np.array([cfg["parameters"][n] for n in names], dtype=np.float64)
 training = pd.read_csv(smk.input.training)
-
-# The state directory is keyed by everything that defines the problem, not by the budget.
-# Files enter by their values (not bytes or wall times), so a regenerated identical reference or
-# design resumes the same history.
+training = training[training["seed"] == seed]
 reference = read_reference(smk.input.reference)
-fingerprint = hashlib.sha256()
-for name in ("pe", "exy", "strain", "stress_strain", "strain_ss"):
-    fingerprint.update(np.ascontiguousarray(reference[name].values).tobytes())
-fingerprint.update(training[names + ["delta", "status"]].to_csv(index=False).encode())
-fingerprint.update(json.dumps([smk.params.parameters, smk.params.solver, smk.params.objective,
-                               {k: v for k, v in ego_cfg.items()
-                                if k not in ("max_iter", "threshold", "seeds")}, seed]).encode())
-state_path = Path(smk.params.state_root) / f"state-{fingerprint.hexdigest()[:12]}" / "history.nc"
-log.info("seed %d: state %s", seed, state_path)
+settings = ego.EGOSettings.from_config(ego_cfg)
+
+problem = {k: v for k, v in ego_cfg.items() if k not in ("max_iter", "threshold", "seeds")}
+fingerprint = problem_fingerprint(reference, training, names, [cfg, problem, seed])
+state_path = Path(smk.output.result).parent / f"state-{fingerprint}" / "history.nc"
+log.info("seed %d: %d initial runs, state %s", seed, len(training), state_path)
 
 calib = Calibration.from_config(reference, cfg, threads=smk.threads)
-settings = ego.EGOSettings.from_mapping({
-    "gp": {"kernel": ego_cfg["kernel"]},
-    "n_candidates": ego_cfg["n_candidates"],
-    "acquisition": ego_cfg["acquisition"],
-    "batch_strategy": ego_cfg["batch_strategy"],
-    "stop_on_stall": ego_cfg["stop_on_stall"],
-    "y_transform": ego_cfg["y_transform"],
-})
+space = ego.search_space(bounds, names, settings.search_space, e_mean=float(calib.pe0.mean()))
+log.info("seed %d: searching in %s", seed, space.describe())
 t0 = time.perf_counter()
 result = ego.minimize(
     calib.evaluate,
@@ -63,6 +50,7 @@ result = ego.minimize(
     batch_size=ego_cfg["batch_size"],
     state_path=state_path,
     names=names,
+    space=space,
     settings=settings,
 )
 # The declared output is a snapshot of the finished history (same format, see ego.read_history).

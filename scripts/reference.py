@@ -1,5 +1,6 @@
 """Rule `reference`: write the reference fields file (legacy / dumps / forward)."""
 
+import json
 from pathlib import Path
 
 import torch
@@ -13,8 +14,7 @@ from grassego.objective import nearest_frames
 smk = snakemake  # noqa: F821  (injected by Snakemake)
 log = setup_logging(smk.log[0])
 torch.set_num_threads(smk.threads)
-cfg = smk.config
-ref_cfg = cfg["reference"]
+ref_cfg = json.loads(smk.params.reference)
 source = ref_cfg["source"]
 
 if source == "legacy":
@@ -23,7 +23,10 @@ if source == "legacy":
 elif source == "forward":
     base = read_reference(smk.input.source)
     target = ref_cfg["forward"]["target"]
-    calib = Calibration.from_config(base, cfg, threads=smk.threads)
+    calib = Calibration.from_config(
+        base, {**json.loads(smk.params.solver), "parameters": json.loads(smk.params.parameters),
+               "objective": {"snapshot_strains": smk.params.snapshot_strains}},
+        threads=smk.threads)
     log.info("forward run at target %s", target)
     ds = calib.forward_reference(target)
 else:
@@ -42,7 +45,7 @@ else:
                       d2min=dumps_cfg["d2min"])
     staging.unlink()
 
-nearest_frames(ds["strain"].values, cfg["objective"]["snapshot_strains"], f"reference ({source})")
+nearest_frames(ds["strain"].values, smk.params.snapshot_strains, f"reference ({source})")
 write_reference(ds, smk.output.fields)
 log.info("reference: %d frames of %d x %d from %s", ds.sizes["frame"], ds.sizes["y"],
          ds.sizes["x"], source)

@@ -1,4 +1,4 @@
-"""Rule `report`: summary table + JSON and the figures of the calibration."""
+"""Rule `report`: summary table + JSON (optima, Δ, physical fidelity) and the figures."""
 
 import json
 
@@ -6,96 +6,81 @@ import numpy as np
 import pandas as pd
 import torch
 
+from grassego import ego, plots
 from grassego.atomic import atomic_path, write_text_atomic
 from grassego.calibration import Calibration
+from grassego.fidelity import dataset_fidelity, row_profile
 from grassego.fields import engineering_shear, read_reference
 from grassego.logsetup import setup_logging
 from grassego.objective import nearest_frames
-from grassego import ego, plots
+from grassego.summary import (REFERENCE_LABEL, parameter_sets, summary_dict, summary_table)
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
 torch.set_num_threads(smk.threads)
-cfg = smk.config
+cfg = json.loads(smk.params.calibration)
+report_cfg = json.loads(smk.params.report)
+target = json.loads(smk.params.target)
 names = list(cfg["parameters"])
 reference = read_reference(smk.input.reference)
 training = pd.read_csv(smk.input.training)
 calib = Calibration.from_config(reference, cfg, threads=smk.threads)
+strains = report_cfg["field_strains"]
 
-# ---- per-seed results ------------------------------------------------------------------------
+# ---- every reported set: each seed's optimum and the comparison sets, all frames -------------
 results = {r.seed: r for r in (ego.result_from_history(p) for p in smk.input.results)}
-seeds_summary = ego.summarize_seeds(list(results.values()))
-rows = [{"seed": seed, **dict(zip(names, r.x_best.tolist())), "delta": float(r.y_best),
-         "evaluations": r.n_evaluations, "failed": int((~np.isfinite(r.y)).sum()),
-         "stop_reason": r.stop_reason} for seed, r in sorted(results.items())]
-table = pd.DataFrame(rows)
-best_seed = int(seeds_summary["seed_overall"])
-x_best = seeds_summary["x_overall"].values
-
-# ---- comparison parameter sets (e.g. the paper's optimum, the validation target) -------------
-compare = dict(cfg["report"]["compare"])
-target = None
-if cfg["reference"]["source"] == "forward":
-    target = {k: float(v) for k, v in cfg["reference"]["forward"]["target"].items()}
-    compare.setdefault("target", target)
-sets = {"optimum": dict(zip(names, x_best))}
-for label, values in compare.items():
-    missing = [n for n in names if n not in values]
-    if missing:
-        raise ValueError(f"report.compare.{label}: no value for {missing}")
-    sets[label] = {n: float(values[n]) for n in names}
-X_sets = np.array([[sets[label][n] for n in names] for label in sets])
-runs = calib.runs_dataset(calib.parameter_table(X_sets), keep_frames=None)  # all frames
-deltas = dict(zip(sets, runs["delta"].values.tolist()))
-log.info("delta of the compared sets: %s", deltas)
-
-summary = {
-    "parameters": names,
-    "per_seed": rows,
-    "best": {"seed": best_seed, "x": dict(zip(names, x_best.tolist())),
-             "delta": float(table["delta"].min())},
-    "mean": dict(zip(names, seeds_summary["x_best_mean"].values.tolist())),
-    "std": dict(zip(names, seeds_summary["x_best_std"].values.tolist())),
-    "delta_mean": float(seeds_summary["y_best_mean"]),
-    "delta_std": float(seeds_summary["y_best_std"]),
-    "delta_of_compared_sets": deltas,
-    "n_initial": len(training),
-    "objective": cfg["objective"],
-}
+compare = dict(report_cfg["compare"])
 if target is not None:
-    summary["relative_error_vs_target"] = {
-        n: abs(x_best[i] - target[n]) / abs(target[n]) for i, n in enumerate(names)}
-for label, value in deltas.items():
-    table[f"delta_{label}"] = value
+    compare.setdefault("target", target)
+sets = parameter_sets(results, names, compare)
+runs = calib.runs_dataset(calib.parameter_table(np.array(list(sets.values()))), keep_frames=None)
+deltas = dict(zip(sets, runs["delta"].values.tolist()))
+fidelity = dict(zip(sets, dataset_fidelity(runs, strains, "reported optima")))
+fidelity[REFERENCE_LABEL] = dataset_fidelity(reference, strains, "reference")[0]
+for label in sets:
+    fidelity[label].pop("delta", None)
+log.info("delta of the reported sets: %s", deltas)
+
+table = summary_table(results, names, sets, deltas, fidelity)
 with atomic_path(smk.output.summary) as tmp:
     table.to_csv(tmp, index=False, float_format="%.6g")
+n_initial = training.groupby("seed").size().to_dict()
+summary = summary_dict(results, names, deltas, fidelity, n_initial, cfg["objective"], target)
 write_text_atomic(smk.output.summary_json, json.dumps(summary, indent=2, default=float) + "\n")
 
 # ---- figures ---------------------------------------------------------------------------------
 fig = dict(zip(smk.params.figure_names, smk.output.figures))
 histories = {f"seed {s}": (r.X, r.y) for s, r in sorted(results.items())}
-plots.plot_convergence(histories, names, len(training), fig["convergence"], target=target)
-plots.plot_delta_history(histories, len(training), fig["delta_history"],
-                         lines={k: v for k, v in deltas.items() if k != "optimum"})
+n0 = max(n_initial.values())
+plots.plot_convergence(histories, names, n0, fig["convergence"], target=target)
+plots.plot_delta_history(histories, n0, fig["delta_history"],
+                         lines={k: v for k, v in deltas.items() if not k.startswith("seed ")})
 
-strains = cfg["report"]["field_strains"]
+best = f"seed {summary['best']['seed']}"
+k_best = list(sets).index(best)
 i_ref = nearest_frames(reference["strain"].values, strains, "reference")
-i_run = nearest_frames(runs["strain"].values, strains, "optimum run")
+i_run = nearest_frames(runs["strain"].values, strains, "reported optima")
 extent = (0, float(reference["x"].values[-1] + reference["x"].values[0]),
           0, float(reference["y"].values[-1] + reference["y"].values[0]))
 ref_exy = engineering_shear(reference["exy"]).values[i_ref]
-opt_exy = engineering_shear(runs["exy"]).values[0, i_run]
-plots.plot_field_pairs(ref_exy, opt_exy, strains, fig["strain_fields"],
-                       titles=("reference", "optimum"), label="γ_xy", extent=extent)
+run_exy = engineering_shear(runs["exy"]).values[:, i_run]
+plots.plot_field_pairs(ref_exy, run_exy[k_best], strains, fig["strain_fields"],
+                       titles=("reference", f"optimum ({best})"), label="γ_xy", extent=extent)
 if "t_eff" in reference:
     ref_teff = reference["t_eff"].values[i_ref]
 else:  # MD: map the coarse-grained PE through the optimum's chi = beta (E - E0)
-    p = calib.parameter_table(x_best[None]).iloc[0]
+    p = calib.parameter_table(np.array([sets[best]])).iloc[0]
     ref_teff = p["beta"] * (reference["pe"].values[i_ref] - p["E0"]) * calib.model_constants.T_Z_K
-plots.plot_field_pairs(ref_teff, runs["t_eff"].values[0, i_run], strains, fig["teff_fields"],
-                       titles=("reference", "optimum"), label="T_eff [K]", extent=extent)
+plots.plot_field_pairs(ref_teff, runs["t_eff"].values[k_best, i_run], strains, fig["teff_fields"],
+                       titles=("reference", f"optimum ({best})"), label="T_eff [K]",
+                       extent=extent)
 curves = {f"{label} (Δ={deltas[label]:.4f})": (runs["strain_ss"].values, runs["tau_mean"].values[k])
           for k, label in enumerate(sets)}
 plots.plot_stress_strain((reference["strain_ss"].values, reference["stress_strain"].values),
                          curves, fig["stress_strain"])
-log.info("report written: best delta %.5f (seed %d)", summary["best"]["delta"], best_seed)
+profiles = {REFERENCE_LABEL: np.array([row_profile(f) for f in ref_exy])}
+for k, label in enumerate(sets):
+    if label == best or not label.startswith("seed "):
+        profiles[label] = np.array([row_profile(f) for f in run_exy[k]])
+plots.plot_band_profiles(reference["y"].values, profiles, strains, fig["band_profiles"])
+log.info("report written: best delta %.5f (%s)", summary["best"]["delta"], best)

@@ -1,5 +1,6 @@
 """Rule `simulate`: the batched STZ solver on one design batch, scored against the reference."""
 
+import json
 import time
 
 import pandas as pd
@@ -12,7 +13,7 @@ from grassego.logsetup import setup_logging
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
 torch.set_num_threads(smk.threads)
-cfg = smk.config
+cfg = json.loads(smk.params.calibration)
 table = pd.read_csv(smk.input.batch)
 names = list(cfg["parameters"])
 calib = Calibration.from_config(read_reference(smk.input.reference), cfg, threads=smk.threads)

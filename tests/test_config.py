@@ -32,7 +32,7 @@ def test_schema_fills_defaults():
     cfg = {"parameters": {"c0": [0.05, 1.0], "s_y": [0.8, 1.15], "beta": [2, 15],
                           "E0": [-3.39, -3.355]}}
     validate(cfg, SCHEMA)
-    assert cfg["ego"]["max_iter"] == 30 and cfg["design"]["method"] == "lhs"
+    assert cfg["ego"]["max_iter"] == 60 and cfg["design"]["method"] == "lhs"
     assert cfg["objective"]["weights"] == [0.25, 0.75]
     assert cfg["reference"]["source"] == "legacy"
     check_config(cfg, ROOT)
@@ -67,3 +67,27 @@ def test_fixed_parameter_may_replace_a_calibrated_one():
     cfg["parameters"].pop("E0")
     cfg["fixed"] = {"E0": -3.369}
     check_config(cfg, ROOT)
+
+
+def test_schema_defaults_of_the_optimiser_and_objective_are_the_package_defaults():
+    """One home per default: the schema's must equal the settings classes'."""
+    from dataclasses import fields
+
+    from grassego.ego import EGOSettings
+    from grassego.objective import ObjectiveConfig
+    from grassego.surrogate import GPConfig
+
+    schema = yaml.safe_load(Path(SCHEMA).read_text())["properties"]
+    ego = schema["ego"]["properties"]
+    settings, gp = EGOSettings(), GPConfig()
+    for key, spec in ego.items():
+        if key in ("seeds", "max_iter", "batch_size", "threshold"):
+            continue
+        owner = gp if key in ("kernel", "y_transform") else settings
+        assert spec["default"] == getattr(owner, key), key
+    objective = schema["objective"]["properties"]
+    cfg = ObjectiveConfig()
+    for f in fields(ObjectiveConfig):
+        value = getattr(cfg, f.name)
+        assert objective[f.name]["default"] == (list(value) if isinstance(value, tuple)
+                                                else value), f.name

@@ -7,6 +7,7 @@ the EGO job and rerunning loses no evaluation; the SLURM profile parses (dry run
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -28,7 +29,7 @@ def _config(tmp: Path, max_iter: int) -> Path:
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     cfg["reference"]["legacy"]["path"] = str(ROOT / "resources" / "cuzr" / "reference.nc")
     cfg["design"].update(n_samples=8, n_batches=2)
-    cfg["ego"].update(seeds=[0], max_iter=max_iter, batch_size=2, n_candidates=2000)
+    cfg["ego"].update(seeds=[0, 1], max_iter=max_iter, batch_size=2)
     cfg["report"]["field_strains"] = [0.1, 0.5]
     path = tmp / "tiny.yaml"
     path.write_text(yaml.safe_dump(cfg))
@@ -64,14 +65,31 @@ def test_workflow_end_to_end(tmp_path: Path):
     _smk(tmp_path)
     results = tmp_path / "results"
     for rel in ("reference/fields.nc", "design/samples.csv", "runs/batch_0.nc", "runs/batch_1.nc",
-                "training/initial.csv", "ego/seed_0/result.nc", "summary/summary.csv",
-                "summary/summary.json", "figures/convergence.png", "figures/strain_fields.png",
-                "figures/stress_strain.png", "figures/teff_fields.png",
+                "training/initial.csv", "ego/seed_0/result.nc", "ego/seed_1/result.nc",
+                "summary/summary.csv", "summary/summary.json", "figures/convergence.png",
+                "figures/strain_fields.png", "figures/stress_strain.png",
+                "figures/teff_fields.png", "figures/band_profiles.png",
                 "figures/delta_history.png", "logs/ego/seed_0.log", "benchmarks/design.tsv"):
         assert (results / rel).is_file(), rel
     with xr.open_dataset(results / "ego" / "seed_0" / "result.nc") as ds:
         first = ds.load()
+    with xr.open_dataset(results / "ego" / "seed_1" / "result.nc") as ds:
+        other = ds.load()
     assert first.sizes["evaluation"] == 8 + 2  # design + one EGO iteration of q = 2
+    # seeds are independent replicates: each has its own initial design
+    assert not np.allclose(first["X"].values[:8], other["X"].values[:8])
+    summary = json.loads((results / "summary" / "summary.json").read_text())
+    assert [r["seed"] for r in summary["per_seed"]] == [0, 1]
+    assert summary["delta_std"] > 0
+    md = summary["fidelity"]["MD"]
+    assert md["peak_stress"] == pytest.approx(1.541, abs=1e-3)
+    assert md["localisation@0.5"] == pytest.approx(2.91, abs=0.01)
+    for label in ("seed 0", "seed 1", "paper_optimum"):
+        assert {"peak_stress", "stress_drop_value", "flow_stress", "band_fwhm@0.5",
+                "band_row@0.1", "localisation@0.5"} <= set(summary["fidelity"][label])
+    table = (results / "summary" / "summary.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in table[1:]] == ["seed 0", "seed 1", "paper_optimum",
+                                                         "MD"]
 
     # nothing changed -> nothing to do
     dry = _smk(tmp_path, "-n")
@@ -86,6 +104,13 @@ def test_workflow_end_to_end(tmp_path: Path):
         second = ds.load()
     assert second.sizes["evaluation"] == 8 + 4
     xr.testing.assert_equal(second["X"].isel(evaluation=slice(0, 10)), first["X"])
+
+    # only a report setting changed -> only the report reruns (it reads it through params)
+    cfg = yaml.safe_load((tmp_path / "tiny.yaml").read_text())
+    cfg["report"]["field_strains"] = [0.2, 0.5]
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(cfg))
+    dry = _smk(tmp_path, "-n")
+    assert _planned_rules(dry.stdout + dry.stderr) == {"report", "all"}
 
 
 def _history_rows(results: Path) -> xr.Dataset | None:
@@ -134,7 +159,8 @@ def test_killing_the_ego_job_loses_no_evaluation(tmp_path: Path):
     xr.testing.assert_equal(final["X"].isel(evaluation=slice(0, n)), saved["X"])
     done = np.flatnonzero(saved["status"].values != "pending")
     xr.testing.assert_equal(final["y"].isel(evaluation=done), saved["y"].isel(evaluation=done))
-    assert set(final["status"].values) <= {"ok", "rejected_input", "diverged", "non_finite"}
+    assert set(final["status"].values) <= {"ok", "rejected_input", "diverged", "non_finite",
+                                           "elastic"}
 
 
 def test_slurm_profile_dry_run(tmp_path: Path):

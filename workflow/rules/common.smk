@@ -1,5 +1,6 @@
-# Shared helpers for the rules: result paths, batches, seeds, and the parameters each rule
-# depends on (so that changing, e.g., only the EGO budget reruns only the EGO and report rules).
+# Shared helpers of the workflow steps - result paths, batches, seeds, reference inputs - and
+# the config sections each step depends on, passed as params, so that each step reruns exactly
+# when what it reads changes (changing only the EGO budget reruns only the EGO and report steps).
 
 import json
 
@@ -14,11 +15,27 @@ def res(path):
 
 
 def canonical(obj):
-    """A stable string of a config section (used as a rule param: reruns when it changes)."""
+    """A stable string of a config section (a step param, so the step reruns when it changes)."""
     return json.dumps(obj, sort_keys=True)
 
 
 SOLVER_SETTINGS = canonical(
     {"solver": config["solver"], "fixed": config.get("fixed", {})}
 )
-OBJECTIVE_SETTINGS = canonical(config["objective"])
+# What turns a parameter vector into delta: grassego.calibration.Calibration.from_config's input.
+CALIBRATION = canonical(
+    {k: config.get(k, {}) for k in ("parameters", "fixed", "objective", "solver")}
+)
+
+
+REF = config["reference"]
+
+
+def reference_inputs(wildcards):
+    if REF["source"] == "legacy":
+        return {"source": REF["legacy"]["path"]}
+    if REF["source"] == "forward":
+        return {"source": REF["forward"]["base"]}
+    if REF["dumps"]["md"]["enabled"]:
+        return {"dump": res("md/shear.dump.gz"), "lammps_log": res("md/log.lammps")}
+    return {}

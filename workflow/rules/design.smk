@@ -1,5 +1,6 @@
-# The space-filling design (Latin hypercube or Sobol) of the calibration vector, written once and
-# split into batches for the simulate fan-out.
+# The space-filling designs of the calibration vector, one per EGO seed (independent replicates:
+# seed s draws from the stream spawned for s from design.seed), written once and split into
+# batches for the simulate fan-out: one set of batch jobs serves every seed.
 
 
 rule design:
@@ -9,6 +10,9 @@ rule design:
     params:
         design=canonical(config["design"]),
         parameters=canonical(config["parameters"]),
+        seeds=SEEDS,
+    conda:
+        "../../envs/grassego.yaml"
     log:
         res("logs/design.log"),
     benchmark:

@@ -1,9 +1,10 @@
-# One EGO job per seed: retrain the GPyTorch surrogate and add samples by expected improvement
-# until the threshold or the iteration cap. The evaluation history lives in a state directory
-# that is NOT a declared output (Snakemake would delete it after a kill); a rerun resumes from
-# it, so a killed job loses no evaluation. The state directory name carries a fingerprint of
-# everything that defines the problem (reference, design, objective, solver), so a changed
-# problem starts afresh while a changed budget continues the same history.
+# One EGO job per seed: from the seed's own initial design, fit the local GP surrogate and add
+# runs by trust-region noisy expected improvement until the threshold or the iteration cap. The
+# evaluation history lives in a state directory beside the result that is NOT a declared output
+# (Snakemake would delete it after a kill); a rerun resumes from it, so a killed job loses no
+# evaluation. The state directory name carries a fingerprint of everything that defines the
+# problem (reference, design, objective, solver, optimiser settings), so a changed problem
+# starts afresh while a changed budget continues the same history.
 
 
 rule ego:
@@ -14,10 +15,9 @@ rule ego:
         result=res("ego/seed_{seed}/result.nc"),
     params:
         ego=canonical(config["ego"]),
-        parameters=canonical(config["parameters"]),
-        solver=SOLVER_SETTINGS,
-        objective=OBJECTIVE_SETTINGS,
-        state_root=res("ego/seed_{seed}"),
+        calibration=CALIBRATION,
+    conda:
+        "../../envs/grassego.yaml"
     log:
         res("logs/ego/seed_{seed}.log"),
     benchmark:

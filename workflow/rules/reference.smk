@@ -1,19 +1,6 @@
 # The reference fields file, from (a) shipped/legacy coarse-grained fields, (b) LAMMPS dumps
 # coarse-grained with OVITO, or (c) a forward continuum run at target parameters (validation).
 
-REF = config["reference"]
-
-
-def reference_inputs(wildcards):
-    if REF["source"] == "legacy":
-        return {"source": REF["legacy"]["path"]}
-    if REF["source"] == "forward":
-        return {"source": REF["forward"]["base"]}
-    if REF["dumps"]["md"]["enabled"]:
-        return {"dump": res("md/shear.dump.gz"), "lammps_log": res("md/log.lammps")}
-    return {}
-
-
 rule reference:
     input:
         unpack(reference_inputs),
@@ -23,6 +10,9 @@ rule reference:
         reference=canonical(REF),
         snapshot_strains=config["objective"]["snapshot_strains"],
         solver=SOLVER_SETTINGS,
+        parameters=canonical(config["parameters"]),
+    conda:
+        "../../envs/grassego.yaml"
     log:
         res("logs/reference.log"),
     benchmark:
@@ -41,6 +31,8 @@ rule md:
         lammps_log=res("md/log.lammps"),
     params:
         md=canonical(REF["dumps"]["md"]),
+    conda:
+        "../../envs/grassego.yaml"
     log:
         res("logs/md.log"),
     benchmark:

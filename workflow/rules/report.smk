@@ -1,7 +1,16 @@
-# Summary table, figures (convergence, fields, stress-strain, delta history) and the inputs of
-# the Snakemake HTML report (`snakemake --report results/report.html`).
+# Summary table and JSON (optima, delta, physical fidelity beside the MD), figures
+# (convergence, fields, stress-strain, band profiles, delta history) and the inputs of the
+# Snakemake HTML report (`snakemake --report results/report.html`).
 
-FIGURES = ["convergence", "delta_history", "strain_fields", "teff_fields", "stress_strain"]
+FIGURES = [
+    "convergence",
+    "delta_history",
+    "strain_fields",
+    "teff_fields",
+    "stress_strain",
+    "band_profiles",
+]
+TARGET = REF["forward"]["target"] if REF["source"] == "forward" else None
 
 
 rule report:
@@ -13,14 +22,20 @@ rule report:
         summary=res("summary/summary.csv"),
         summary_json=res("summary/summary.json"),
         figures=[
-            report(res(f"figures/{name}.png"), caption=f"../report/{name}.rst", category="Calibration")
+            report(
+                res(f"figures/{name}.png"),
+                caption=f"../report/{name}.rst",
+                category="Calibration",
+            )
             for name in FIGURES
         ],
     params:
-        solver=SOLVER_SETTINGS,
-        objective=OBJECTIVE_SETTINGS,
-        parameters=canonical(config["parameters"]),
+        calibration=CALIBRATION,
+        report=canonical(config["report"]),
+        target=canonical(TARGET),
         figure_names=FIGURES,
+    conda:
+        "../../envs/grassego.yaml"
     log:
         res("logs/report.log"),
     benchmark:

@@ -1,5 +1,6 @@
 # The fan-out: one job per design batch runs the batched STZ solver and scores every run
-# against the reference; collect gathers the batches into the initial training set.
+# against the reference; collect gathers the batches into the initial training sets (a `seed`
+# column says which EGO seed each sample belongs to).
 
 
 rule simulate:
@@ -9,8 +10,9 @@ rule simulate:
     output:
         runs=res("runs/batch_{batch}.nc"),
     params:
-        solver=SOLVER_SETTINGS,
-        objective=OBJECTIVE_SETTINGS,
+        calibration=CALIBRATION,
+    conda:
+        "../../envs/grassego.yaml"
     log:
         res("logs/simulate/batch_{batch}.log"),
     benchmark:
@@ -26,8 +28,13 @@ rule simulate:
 rule collect:
     input:
         runs=expand(res("runs/batch_{batch}.nc"), batch=BATCHES),
+        samples=rules.design.output.samples,
     output:
         training=res("training/initial.csv"),
+    params:
+        parameters=canonical(config["parameters"]),
+    conda:
+        "../../envs/grassego.yaml"
     log:
         res("logs/collect.log"),
     benchmark:

@@ -1,0 +1,83 @@
+"""The calibration summary: every reported optimum (each seed's, and named comparison sets such
+as the paper's published optimum or the validation target) with its Δ, the spread over seeds,
+and the physical fidelity of each set (:mod:`grassego.fidelity`) beside the MD's."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from grassego.ego import EGOResult, summarize_seeds
+
+#: Label of the reference's row in the fidelity tables.
+REFERENCE_LABEL = "MD"
+
+
+def parameter_sets(results: Mapping[int, EGOResult], names: Sequence[str],
+                   compare: Mapping[str, Mapping[str, float]]) -> dict[str, list[float]]:
+    """Label → parameter vector of every set the report evaluates: ``seed <s>`` for each seed's
+    optimum, then each comparison set (which must give every calibrated parameter)."""
+    sets = {f"seed {s}": r.x_best.tolist() for s, r in sorted(results.items())}
+    for label, values in compare.items():
+        missing = [n for n in names if n not in values]
+        if missing:
+            raise ValueError(f"report.compare.{label}: no value for {missing}")
+        sets[label] = [float(values[n]) for n in names]
+    return sets
+
+
+def summary_table(results: Mapping[int, EGOResult], names: Sequence[str],
+                  sets: Mapping[str, Sequence[float]], deltas: Mapping[str, float],
+                  fidelity: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:
+    """One row per set (seeds first, then comparison sets, then the MD): parameters, Δ,
+    evaluations, failed runs and stop reason (seeds), and the fidelity features."""
+    rows = []
+    for label, x in sets.items():
+        row: dict[str, Any] = {"set": label, **dict(zip(names, x)), "delta": deltas[label]}
+        if label.startswith("seed "):
+            r = results[int(label.split()[1])]
+            row.update(evaluations=r.n_evaluations, failed=int((~np.isfinite(r.y)).sum()),
+                       stop_reason=r.stop_reason)
+        rows.append({**row, **fidelity[label]})
+    rows.append({"set": REFERENCE_LABEL, **fidelity[REFERENCE_LABEL]})
+    return pd.DataFrame(rows)
+
+
+def summary_dict(results: Mapping[int, EGOResult], names: Sequence[str],
+                 deltas: Mapping[str, float], fidelity: Mapping[str, Mapping[str, float]],
+                 n_initial: Mapping[int, int], objective: Mapping[str, Any],
+                 target: Mapping[str, float] | None = None) -> dict[str, Any]:
+    """The JSON summary: per-seed optima, the best seed, mean and spread over seeds, Δ and
+    fidelity of every set beside the MD's, and (validation mode) the relative error of the mean
+    of the seeds' optima and of each seed's optimum against the target."""
+    seeds = summarize_seeds(list(results.values()))
+    best_seed = int(seeds["seed_overall"])
+    x_best = seeds["x_overall"].values
+    per_seed = [{"seed": s, **dict(zip(names, r.x_best.tolist())), "delta": float(r.y_best),
+                 "evaluations": r.n_evaluations, "initial": n_initial[s],
+                 "failed": int((~np.isfinite(r.y)).sum()), "stop_reason": r.stop_reason}
+                for s, r in sorted(results.items())]
+    out: dict[str, Any] = {
+        "parameters": list(names),
+        "per_seed": per_seed,
+        "best": {"seed": best_seed, "x": dict(zip(names, x_best.tolist())),
+                 "delta": float(seeds["y_overall"])},
+        "mean": dict(zip(names, seeds["x_best_mean"].values.tolist())),
+        "std": dict(zip(names, seeds["x_best_std"].values.tolist())),
+        "delta_mean": float(seeds["y_best_mean"]),
+        "delta_std": float(seeds["y_best_std"]),
+        "delta_of_compared_sets": {k: v for k, v in deltas.items() if not k.startswith("seed ")},
+        "fidelity": {k: dict(v) for k, v in fidelity.items()},
+        "objective": dict(objective),
+    }
+    if target is not None:
+        mean = seeds["x_best_mean"].values
+        out["relative_error_vs_target"] = {
+            "mean_of_seeds": {n: float((mean[i] - target[n]) / abs(target[n]))
+                              for i, n in enumerate(names)},
+            "per_seed": {str(r["seed"]): {n: float((r[n] - target[n]) / abs(target[n]))
+                                          for n in names} for r in per_seed},
+        }
+    return out
