@@ -1,14 +1,15 @@
 """One EGO proposal: local GP, trust region, feasibility-weighted noisy expected improvement, and
 ``q`` points chosen greedily with the earlier picks pending.
 
-Steps (all in the unit cube of the parameter box):
+Steps (in the unit cube of the search bounds):
 
 1. the ``n_local`` evaluated points nearest to the best finite Δ form the neighbourhood; the GP
    (:func:`grassego.surrogate.fit_surrogate`) is fitted to its finite evaluations, in local
    coordinates rotated onto the principal axes of its best points (a valley that runs
    diagonally in the parameters becomes axis-aligned for the ARD kernel and the trust region);
 2. the trust-region centre is the neighbourhood point with the best *posterior mean* (not the
-   best noisy observation); the region is the box ``centre ± half_widths`` (clipped to the cube);
+   best noisy observation); the region is the box ``centre ± half_widths`` in the local
+   coordinates, clipped to the box around the (rotated) cube;
 3. the acquisition is BoTorch's qLogNEI (or qLogEI), plus log P(ok) of the feasibility classifier
    where the neighbourhood holds failed runs; BoTorch's ``optimize_acqf`` maximises it over the
    region from ``raw_samples`` quasi-random starts, ``num_restarts`` of them polished by
