@@ -207,7 +207,9 @@ def stress_distance(ref: Series, run: Series, cfg: "ObjectiveConfig | None" = No
     if cfg is not None and cfg.overshoot_factor != 1.0:
         lo, hi = OVERSHOOT_WINDOW
         err = err * np.where((grid >= lo) & (grid < hi), cfg.overshoot_factor, 1.0)
-    return err.mean(axis=1)
+    # one contiguous row at a time: NumPy's blocked sum of a (N, T) array can round differently
+    # with N, and a run's Δ must not depend on its batch
+    return np.array([row.mean() for row in err])
 
 
 def evaluate(reference: xr.Dataset, runs: xr.Dataset, cfg: ObjectiveConfig = ObjectiveConfig(),

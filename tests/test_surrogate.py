@@ -42,7 +42,7 @@ def test_prediction_matches_equations_14_15_in_numpy(fitted):
     z = (g - m) / s
     model = sur.model
     c = float(model.mean_module.constant.detach())
-    noise = float(model.likelihood.noise)
+    noise = float(model.likelihood.noise.detach())
     k = _matern52(u, u, sur.lengthscale) + noise * np.eye(len(u))
     ks = _matern52(u, ut, sur.lengthscale)
     z_mean = c + ks.T @ np.linalg.solve(k, z - c)
