@@ -27,7 +27,7 @@ for path in smk.input.runs:
 seeds = pd.read_csv(smk.input.samples, usecols=["sample", "seed"])
 table = pd.concat(frames).merge(seeds, on="sample", validate="one_to_one").sort_values("sample")
 with atomic_path(smk.output.training) as tmp:
-    table.to_csv(tmp, index=False, float_format="%.10g")
+    table.to_csv(tmp, index=False, float_format="%.17g")
 for seed, part in table.groupby("seed"):
     log.info("seed %d: %d samples, %d ok, best delta %.4f", seed, len(part),
              int((part["status"] == "ok").sum()), part["delta"].min())

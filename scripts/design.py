@@ -24,10 +24,10 @@ for seed in smk.params.seeds:
 table = pd.concat(parts, ignore_index=True)
 table.insert(0, "sample", np.arange(len(table)))
 with atomic_path(smk.output.samples) as tmp:
-    table.to_csv(tmp, index=False, float_format="%.10g")
+    table.to_csv(tmp, index=False, float_format="%.17g")
 for path, idx in zip(smk.output.batches, split_batches(len(table), d["n_batches"])):
     with atomic_path(path) as tmp:
-        table.iloc[idx].to_csv(tmp, index=False, float_format="%.10g")
+        table.iloc[idx].to_csv(tmp, index=False, float_format="%.17g")
 log.info("%s designs: %d samples of %s for seeds %s (design seed %d), in %d batches",
          d["method"], d["n_samples"], names, list(smk.params.seeds), d["seed"],
          d["n_batches"])
