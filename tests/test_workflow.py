@@ -17,9 +17,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 import yaml
+
+from grassego.design import replicate_design
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
@@ -76,8 +79,19 @@ def test_workflow_end_to_end(tmp_path: Path):
     with xr.open_dataset(results / "ego" / "seed_1" / "result.nc") as ds:
         other = ds.load()
     assert first.sizes["evaluation"] == 8 + 2  # design + one EGO iteration of q = 2
-    # seeds are independent replicates: each has its own initial design
+    # seeds are independent replicates: each has its own initial design, the one the library
+    # makes (columns in the config's parameter order, every bit kept)
     assert not np.allclose(first["X"].values[:8], other["X"].values[:8])
+    cfg = yaml.safe_load((tmp_path / "tiny.yaml").read_text())
+    names = list(cfg["parameters"])
+    design = pd.read_csv(results / "design" / "samples.csv")
+    assert list(design.columns) == ["sample", "seed", *names]
+    bounds = np.array([cfg["parameters"][n] for n in names])
+    for seed, history in ((0, first), (1, other)):
+        expected = replicate_design("lhs", 8, bounds, cfg["design"]["seed"], seed)
+        np.testing.assert_array_equal(design.loc[design["seed"] == seed, names].to_numpy(),
+                                      expected)
+        np.testing.assert_array_equal(history["X"].values[:8], expected)
     summary = json.loads((results / "summary" / "summary.json").read_text())
     assert [r["seed"] for r in summary["per_seed"]] == [0, 1]
     assert summary["delta_std"] > 0

@@ -15,8 +15,9 @@ def res(path):
 
 
 def canonical(obj):
-    """A stable string of a config section (a step param, so the step reruns when it changes)."""
-    return json.dumps(obj, sort_keys=True)
+    """A config section as a string (a step param, so the step reruns when it changes). Key
+    order is kept: the scripts read the parameters in the config's order."""
+    return json.dumps(obj)
 
 
 SOLVER_SETTINGS = canonical(
