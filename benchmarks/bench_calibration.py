@@ -20,8 +20,9 @@ cost at N = 2,000 evaluated points (proposal of q points vs the q simulations it
 Usage: ``python benchmarks/bench_calibration.py [--seeds 3] [--methods ego,random,box,cmaes]
 [--variants paper,aligned] [--ego-variants overshoot] [--jobs 2]``: every method on each of
 ``--variants``, the EGO alone on ``--ego-variants`` (for the fidelity table). Runs are spread over
-``--jobs`` processes (one solver thread each). Writes ``benchmarks/results/calibration_benchmark.md`` and a JSON of
-every run's best point and Δ trace beside it.
+``--jobs`` processes (one solver thread each). Writes
+``benchmarks/results/calibration_benchmark.md`` and a JSON of every run's best point and Δ trace
+beside it.
 """
 
 from __future__ import annotations

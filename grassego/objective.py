@@ -43,7 +43,8 @@ from grassego.grassmann import METRICS, frobenius_distance, grassmann_distance, 
 #: Snapshot strains of the paper's text (§5.2.2).
 PAPER_SNAPSHOT_STRAINS: tuple[float, ...] = (0.02, 0.04, 0.06, 0.08, 0.09, 0.1, 0.2, 0.35, 0.5)
 #: Global-strain window of the stress overshoot and drop weighted by the ``overshoot`` variants:
-#: frames 15–27 of the authors' 101 (γ = 0.075 … 0.135), as in their published calibration script.
+#: frames 15–27 of the authors' 101 (γ = 0.075 … 0.135), as in their published calibration
+#: script.
 OVERSHOOT_WINDOW = (0.075, 0.14)
 #: Named objective variants (see the module doc).
 VARIANTS: dict[str, dict[str, float]] = {

@@ -57,4 +57,4 @@ result = ego.minimize(
 with atomic_path(smk.output.result, suffix=".nc.tmp") as tmp:
     shutil.copyfile(state_path, tmp)
 log.info("seed %d done in %.0f s (%s): delta_best %.5f at %s", seed, time.perf_counter() - t0,
-         result.stop_reason, result.y_best, dict(zip(names, np.round(result.x_best, 5))))
+         result.stop_reason, result.y_best, dict(zip(names, np.round(result.x_best, 5).tolist())))

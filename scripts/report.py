@@ -74,8 +74,8 @@ else:  # MD: map the coarse-grained PE through the optimum's chi = beta (E - E0)
 plots.plot_field_pairs(ref_teff, runs["t_eff"].values[k_best, i_run], strains, fig["teff_fields"],
                        titles=("reference", f"optimum ({best})"), label="T_eff [K]",
                        extent=extent)
-curves = {f"{label} (Δ={deltas[label]:.4f})": (runs["strain_ss"].values, runs["tau_mean"].values[k])
-          for k, label in enumerate(sets)}
+curves = {f"{label} (Δ={deltas[label]:.4f})":
+          (runs["strain_ss"].values, runs["tau_mean"].values[k]) for k, label in enumerate(sets)}
 plots.plot_stress_strain((reference["strain_ss"].values, reference["stress_strain"].values),
                          curves, fig["stress_strain"])
 profiles = {REFERENCE_LABEL: np.array([row_profile(f) for f in ref_exy])}

@@ -45,10 +45,10 @@ class EGOSettings:
         over dimensions) stretched per dimension by the GP length scales; doubled after
         ``success_tol`` consecutive improving iterations, halved after ``failure_tol``
         non-improving ones, restarted at ``tr_init`` when it falls below ``tr_min``. (TuRBO's
-        ⌈max(4, d)/q⌉ = 1 at q = 4 halved the region after every batch without a new best, which
-        on the rough CuZr Δ collapsed it within six iterations; 3 and a floor of 1/32 measured
-        better, see benchmarks/results/calibration_benchmark.md.) An iteration improves when its best Δ beats the best so far by the relative
-        margin ``improvement_tol``.
+        ⌈max(4, d)/q⌉ = 1 at q = 4 halves the region after every batch without a new best; on
+        the rough CuZr Δ that collapsed it within six iterations, while 3 and a floor of 1/32
+        let it settle on the optimum.) An iteration improves when its best Δ beats the best so
+        far by the relative margin ``improvement_tol``.
     Coordinates
         ``search_space``: ``mean_chi`` searches (β, E0) as (β, m = β (Ē − E0)), where the
         STZ objective's valleys are axis-aligned (:mod:`grassego.ego.space`; used when both are
