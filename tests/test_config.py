@@ -32,7 +32,7 @@ def test_schema_fills_defaults():
     cfg = {"parameters": {"c0": [0.05, 1.0], "s_y": [0.8, 1.15], "beta": [2, 15],
                           "E0": [-3.39, -3.355]}}
     validate(cfg, SCHEMA)
-    assert cfg["ego"]["max_iter"] == 60 and cfg["design"]["method"] == "lhs"
+    assert cfg["ego"]["max_iter"] == 80 and cfg["design"]["method"] == "lhs"
     assert cfg["objective"]["weights"] == [0.25, 0.75]
     assert cfg["reference"]["source"] == "legacy"
     check_config(cfg, ROOT)
