@@ -6,7 +6,7 @@
 #        snakemake --profile config/profiles/slurm                       (cluster)
 #        snakemake --configfile config/examples/paper_validation.yaml ... (another case)
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("8.20")
 
@@ -18,10 +18,11 @@ if not workflow.config_settings.configfiles:
     configfile: "config/config.yaml"
 
 
-validate(config, "config/schema.yaml")
+from pathlib import Path  # noqa: E402
 
-from grassego.config import check_config  # noqa: E402
+from grassego.config import check_config, validate_schema  # noqa: E402
 
+validate_schema(config, Path(workflow.basedir) / "config" / "schema.yaml")
 check_config(config, ".")  # paths in the config are relative to the working directory
 
 

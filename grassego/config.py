@@ -1,14 +1,18 @@
 """Cross-field checks of the workflow configuration (after JSON-schema validation).
 
 The schema (config/schema.yaml) checks types and fills defaults; this module checks what a schema
-cannot: bounds in order, parameter names the solver knows, every required parameter either
-calibrated or fixed, snapshot strains inside the reference data. Errors name the config key.
+cannot, before any job runs: bounds in order and of the right sign, parameter and model-constant
+names and values, every required parameter calibrated or fixed, the objective's settings (rank
+rule, weights), report keys, and — where the reference file already exists — snapshot and report
+strains inside its data, its cell against the solver's, and a box in which at least one run can
+start (χ = β(E − E0) > 0). Every problem found is reported, one line each, naming the key.
 """
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 
@@ -16,76 +20,258 @@ from grassego.errors import GrassegoError
 
 #: Parameters the STZ run always needs: calibrated (with bounds) or fixed (with a value).
 REQUIRED_PARAMETERS = ("c0", "s_y", "beta", "E0")
+#: Parameters that must be positive for a run to start (c0 [1], s_y [GPa], β [1/eV]).
+POSITIVE_PARAMETERS = ("c0", "s_y", "beta")
+#: Relative mismatch tolerated between the reference grid's extent and the solver's cell.
+CELL_RTOL = 0.01
 
 
 class ConfigError(GrassegoError):
-    """A configuration value is wrong; the message names the key."""
+    """A configuration value is wrong; each line of the message names a key."""
+
+
+def model_constant_names() -> tuple[str, ...]:
+    from grassego.stz import ModelConstants
+
+    return ModelConstants.names()
 
 
 def known_parameters() -> set[str]:
-    """Names a run can vary: the four calibration parameters plus every model constant."""
-    from dataclasses import fields
+    """Names a run can vary: the four calibration parameters plus the per-run model constants
+    (:data:`grassego.stz.constants.PER_RUN_FIELDS`)."""
+    from grassego.stz.constants import PER_RUN_FIELDS
 
-    from grassego.stz import ModelConstants
+    return set(REQUIRED_PARAMETERS) | set(PER_RUN_FIELDS)
 
-    return set(REQUIRED_PARAMETERS) | {f.name for f in fields(ModelConstants)}
+
+def validate_schema(config: dict, schema: str | Path) -> None:
+    """Validate ``config`` against the JSON schema and fill its defaults (in place), as
+    ``snakemake.utils.validate`` does, but report a violation as one line naming the key, not
+    the schema."""
+    from snakemake.exceptions import WorkflowError
+    from snakemake.utils import validate
+
+    try:
+        validate(config, str(schema))
+    except WorkflowError as exc:
+        import jsonschema
+
+        err = exc.__context__  # snakemake raises its error while handling jsonschema's
+        if not isinstance(err, jsonschema.ValidationError):
+            raise
+        key = ".".join(str(k) for k in err.absolute_path) or "config"
+        hint = err.schema.get("description") if isinstance(err.schema, dict) else None
+        hint = f" (expected: {' '.join(hint.split())})" if hint and err.validator == "oneOf" else ""
+        raise ConfigError(f"{key}: {err.message}{hint}") from None
 
 
 def check_config(config: Mapping[str, Any], root: str | Path = ".") -> None:
-    """Raise :class:`ConfigError` on the first inconsistency found in a schema-valid config."""
-    params = config["parameters"]
-    fixed = config.get("fixed", {})
+    """Raise :class:`ConfigError` listing every inconsistency of a schema-valid config."""
+    problems = [*_parameter_problems(config), *_objective_problems(config),
+                *_solver_problems(config), *_reference_problems(config),
+                *_report_problems(config)]
+    if config["design"]["n_batches"] > config["design"]["n_samples"]:
+        problems.append("design.n_batches: more batches than samples")
+    if not problems:
+        problems += _data_problems(config, root)
+    if problems:
+        raise ConfigError("\n".join(problems))
+
+
+def _parameter_problems(config: Mapping[str, Any]) -> Iterator[str]:
+    params, fixed = config["parameters"], config.get("fixed", {})
     known = known_parameters()
     for section, names in (("parameters", params), ("fixed", fixed)):
         for name in names:
-            if name not in known:
-                raise ConfigError(f"{section}.{name}: unknown parameter name; known: "
-                                  f"{', '.join(sorted(known))}")
+            if name in model_constant_names() and name not in known:
+                yield (f"{section}.{name}: shared by every run of a batch; set it under "
+                       "solver.constants instead")
+            elif name not in known:
+                yield (f"{section}.{name}: unknown parameter name; known: "
+                       f"{', '.join(sorted(known))}")
     for name, (lo, hi) in params.items():
         if not (np.isfinite(lo) and np.isfinite(hi)) or lo >= hi:
-            raise ConfigError(f"parameters.{name}: bounds [{lo}, {hi}] must be finite with "
-                              "lower < upper")
-    both = set(params) & set(fixed)
-    if both:
-        raise ConfigError(f"fixed.{sorted(both)[0]}: a parameter cannot be both calibrated and fixed")
-    missing = [n for n in REQUIRED_PARAMETERS if n not in params and n not in fixed]
-    if missing:
-        raise ConfigError(f"parameters.{missing[0]}: required; give bounds under 'parameters' "
-                          "or a value under 'fixed'")
-    ref = config["reference"]
+            yield f"parameters.{name}: bounds [{lo}, {hi}] must be finite with lower < upper"
+        elif name in _positive_names() and lo <= 0:
+            yield (f"parameters.{name}: the lower bound {lo} must be > 0 (no run with "
+                   f"{name} <= 0 can start)")
+    for name, value in fixed.items():
+        if name in _positive_names() and not value > 0:
+            yield f"fixed.{name}: must be > 0, got {value}"
+    for name in sorted(set(params) & set(fixed)):
+        yield f"fixed.{name}: a parameter cannot be both calibrated and fixed"
+    for name in REQUIRED_PARAMETERS:
+        if name not in params and name not in fixed:
+            yield f"parameters.{name}: required; give bounds under 'parameters' or a value under 'fixed'"
+    constants = {k: v for k, v in fixed.items() if k in known - set(REQUIRED_PARAMETERS)}
+    yield from _constants_problems(constants, "fixed")
+
+
+def _positive_names() -> set[str]:
+    """Per-run parameters that must be > 0 (the solver rejects a run otherwise)."""
+    from grassego.stz.constants import PER_RUN_FIELDS
+
+    return set(POSITIVE_PARAMETERS) | (set(PER_RUN_FIELDS) - {"poisson", "chi_len_A"})
+
+
+def _constants_problems(constants: Mapping[str, Any], section: str) -> Iterator[str]:
+    """Names and values of model constants, as :class:`ModelConstants` checks them."""
+    from grassego.stz import ModelConstants
+
+    names = model_constant_names()
+    unknown = [k for k in constants if k not in names]
+    for name in unknown:
+        yield f"{section}.{name}: unknown model constant; known: {', '.join(names)}"
+    if unknown:
+        return
+    try:
+        ModelConstants(**constants)
+    except (TypeError, ValueError) as exc:
+        yield f"{section}.{str(exc).removeprefix('ModelConstants.')}"
+
+
+def _objective_problems(config: Mapping[str, Any]) -> Iterator[str]:
+    from grassego.objective import ObjectiveConfig
+
+    try:
+        ObjectiveConfig.from_mapping(config["objective"])
+    except (TypeError, ValueError) as exc:
+        yield f"objective.{exc}"
+
+
+def _solver_problems(config: Mapping[str, Any]) -> Iterator[str]:
+    from grassego.stz import ModelConstants
+
+    constants = config["solver"]["constants"]
+    problems = list(_constants_problems(constants, "solver.constants"))
+    yield from problems
+    if problems:
+        return
+    max_strain = ModelConstants(**constants).max_strain
+    for key, strains in (("objective.snapshot_strains", config["objective"]["snapshot_strains"]),
+                         ("report.field_strains", config["report"]["field_strains"])):
+        beyond = [s for s in strains if s > max_strain * (1 + 1e-9)]
+        if beyond:
+            yield (f"{key}: {beyond[0]} lies beyond the model's final strain "
+                   f"solver.constants.max_strain = {max_strain}")
+
+
+def _reference_problems(config: Mapping[str, Any]) -> Iterator[str]:
+    params, fixed, ref = config["parameters"], config.get("fixed", {}), config["reference"]
     if ref["source"] == "forward":
         target = ref["forward"]["target"]
-        absent = [n for n in params if n not in target and n not in fixed]
-        if absent:
-            raise ConfigError(f"reference.forward.target.{absent[0]}: a target value is needed "
-                              "for every calibrated parameter")
+        for name in target:
+            if name not in params:
+                yield (f"reference.forward.target.{name}: not a calibrated parameter; the target "
+                       f"gives values for: {', '.join(params)}")
+        for name in params:
+            if name not in target and name not in fixed:
+                yield (f"reference.forward.target.{name}: a target value is needed for every "
+                       "calibrated parameter")
+        for name, value in target.items():
+            if name in _positive_names() and not value > 0:
+                yield f"reference.forward.target.{name}: must be > 0, got {value}"
     if ref["source"] == "dumps" and not ref["dumps"]["files"] and not ref["dumps"]["md"]["enabled"]:
-        raise ConfigError("reference.dumps.files: give dump files (or set reference.dumps.md."
-                          "enabled to run the LAMMPS example first)")
-    if config["design"]["n_batches"] > config["design"]["n_samples"]:
-        raise ConfigError("design.n_batches: more batches than samples")
-    check_snapshot_strains(config, root)
+        yield ("reference.dumps.files: give dump files (or set reference.dumps.md.enabled to run "
+               "the LAMMPS example first)")
 
 
-def check_snapshot_strains(config: Mapping[str, Any], root: str | Path = ".") -> None:
-    """If the reference is an existing NetCDF file, check the snapshot strains lie in its range."""
+def _report_problems(config: Mapping[str, Any]) -> Iterator[str]:
+    params, fixed = config["parameters"], config.get("fixed", {})
+    for label, values in config["report"]["compare"].items():
+        missing = [n for n in params if n not in values and n not in fixed]
+        extra = [n for n in values if n not in params and n not in fixed]
+        clash = [n for n in values if n in fixed and values[n] != fixed[n]]
+        if missing:
+            yield f"report.compare.{label}: no value for the calibrated parameter(s) {missing}"
+        if extra:
+            yield (f"report.compare.{label}: {extra} are neither calibrated nor fixed "
+                   f"(calibrated: {', '.join(params)})")
+        for name in clash:
+            yield (f"report.compare.{label}.{name}: {values[name]} differs from the fixed value "
+                   f"{fixed[name]} the runs use")
+        for name, value in values.items():
+            if name in _positive_names() and not value > 0:
+                yield f"report.compare.{label}.{name}: must be > 0, got {value}"
+
+
+def reference_file(config: Mapping[str, Any], root: str | Path = ".") -> tuple[str, Path] | None:
+    """``(config key, path)`` of a reference NetCDF that exists before the workflow runs."""
     ref = config["reference"]
-    path = None
-    if ref["source"] == "legacy":
-        path = Path(root) / ref["legacy"]["path"]
-    elif ref["source"] == "forward":
-        path = Path(root) / ref["forward"]["base"]
-    if path is None or path.suffix != ".nc" or not path.is_file():
-        return
-    import xarray as xr
+    key = {"legacy": "reference.legacy.path", "forward": "reference.forward.base"}.get(ref["source"])
+    if key is None:
+        return None
+    path = Path(root) / ref[ref["source"]]["path" if ref["source"] == "legacy" else "base"]
+    if path.suffix != ".nc" or not path.is_file():
+        return None
+    return key, path
 
-    with xr.open_dataset(path) as ds:
-        strain = np.asarray(ds["strain"].values)
+
+def _data_problems(config: Mapping[str, Any], root: str | Path) -> list[str]:
+    """Checks against the reference file, where it exists at planning time."""
+    found = reference_file(config, root)
+    if found is None:
+        return []
+    key, path = found
+    from grassego.fields import read_reference
+
+    try:
+        ds = read_reference(path)
+    except (GrassegoError, ValueError, OSError) as exc:
+        return [f"{key}: {exc}"]
+    strain = np.asarray(ds["strain"].values)
     spacing = float(np.max(np.diff(strain))) if strain.size > 1 else 0.0
-    for s in config["objective"]["snapshot_strains"]:
-        if s < strain.min() - spacing or s > strain.max() + spacing:
-            raise ConfigError(f"objective.snapshot_strains: {s} lies outside the reference data's "
-                              f"strain range [{strain.min():g}, {strain.max():g}] ({path})")
-    rank = config["objective"]["rank"]
-    if isinstance(rank, list) and len(rank) != len(config["objective"]["snapshot_strains"]):
-        raise ConfigError("objective.rank: a list needs one entry per snapshot strain")
+    problems = []
+    for skey in ("objective.snapshot_strains", "report.field_strains"):
+        section, name = skey.split(".")
+        for s in config[section][name]:
+            if s < strain.min() - spacing or s > strain.max() + spacing:
+                problems.append(f"{skey}: {s} lies outside the reference data's strain range "
+                                f"[{strain.min():g}, {strain.max():g}] ({path})")
+                break
+    problems += cell_problems(ds, config["solver"]["constants"], str(path))
+    problem = box_problem(ds, config)
+    if problem:
+        problems.append(problem)
+    return problems
+
+
+def cell_problems(reference, constants: Mapping[str, Any], source: str) -> list[str]:
+    """The solver's periodic cell (``lx_A``, ``ly_A`` [Å]) against the extent of the
+    reference's grid (cells × spacing of the ``x``/``y`` cell-centre coordinates)."""
+    from grassego.stz import ModelConstants
+
+    c = ModelConstants(**{k: v for k, v in constants.items() if k in model_constant_names()})
+    out = []
+    for axis, solver_len in (("x", c.lx_A), ("y", c.ly_A)):
+        coord = np.asarray(reference[axis].values, dtype=np.float64)
+        extent = coord.size * float(np.mean(np.diff(coord)))
+        if abs(extent - solver_len) > CELL_RTOL * solver_len:
+            out.append(f"solver.constants.l{axis}_A: the solver's cell is {solver_len:g} Å along "
+                       f"{axis}, but the reference grid ({coord.size} cells of "
+                       f"{extent / coord.size:g} Å in {source}) spans {extent:g} Å; set "
+                       f"l{axis}_A to the reference's cell")
+    return out
+
+
+def box_problem(reference, config: Mapping[str, Any]) -> str | None:
+    """Whether any run of the parameter box can start: tried at its most favourable corner
+    (lowest E0, highest β and T_Z), with the solver's own acceptance rule (χ > 0 everywhere at
+    the start, final effective temperature above ``min_final_teff_K``)."""
+    from grassego.stz import ModelConstants
+    from grassego.stz.params import prepare_inputs
+
+    params, fixed = config["parameters"], config.get("fixed", {})
+    corner = {n: (lo if n == "E0" else hi) for n, (lo, hi) in params.items()}
+    corner.update(fixed)
+    constants = ModelConstants(**config["solver"]["constants"])
+    pe = np.asarray(reference["pe"].values, dtype=np.float64)
+    inputs = prepare_inputs({k: [v] for k, v in corner.items()}, pe[0], pe[-1], constants)
+    if inputs.valid[0]:
+        return None
+    e0 = "fixed.E0" if "E0" in fixed else "parameters.E0"
+    return (f"{e0}: no parameter set in the box can start — even at E0 = {corner['E0']:g} eV and "
+            f"β = {corner['beta']:g} 1/eV, χ = β(E − E0) is not positive everywhere or the final "
+            f"effective temperature is below {constants.min_final_teff_K:g} K (the reference's "
+            f"PE spans {pe[0].min():.4g} … {pe[0].max():.4g} at the start, min "
+            f"{pe[-1].min():.4g} at the end); E0 must lie below the minimum PE")

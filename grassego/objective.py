@@ -38,7 +38,8 @@ import xarray as xr
 from grassego.settings import reject_unknown_keys
 from grassego.errors import InputError
 from grassego.fields import RUN_STATUS, engineering_shear
-from grassego.grassmann import METRICS, frobenius_distance, grassmann_distance, per_snapshot_ranks
+from grassego.grassmann import (METRICS, SPACES, UNEQUAL, frobenius_distance, grassmann_distance,
+                                per_snapshot_ranks)
 
 #: Snapshot strains of the paper's text (§5.2.2).
 PAPER_SNAPSHOT_STRAINS: tuple[float, ...] = (0.02, 0.04, 0.06, 0.08, 0.09, 0.1, 0.2, 0.35, 0.5)
@@ -79,14 +80,28 @@ class ObjectiveConfig:
 
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
-            raise ValueError(f"unknown objective variant {self.variant!r}; known: "
+            raise ValueError(f"variant: unknown objective variant {self.variant!r}; known: "
                              f"{', '.join(VARIANTS)}")
         if self.metric not in (*METRICS, "frobenius"):
-            raise ValueError(f"unknown field metric {self.metric!r}")
-        if len(self.weights) != 2 or any(w < 0 for w in self.weights):
-            raise ValueError(f"weights must be two non-negative numbers, got {self.weights}")
+            raise ValueError(f"metric: unknown field metric {self.metric!r}; known: "
+                             f"{', '.join((*METRICS, 'frobenius'))}")
+        for key, value, known in (("space", self.space, SPACES),
+                                  ("unequal", self.unequal, UNEQUAL)):
+            if value not in known:
+                raise ValueError(f"{key}: unknown value {value!r}; known: {', '.join(known)}")
+        w = self.weights
+        if len(w) != 2 or not all(np.isfinite(w)) or min(w) < 0 or sum(w) <= 0:
+            raise ValueError(f"weights: need two finite, non-negative numbers with a positive "
+                             f"sum (field, stress), got {list(w)}")
         if not self.snapshot_strains:
-            raise ValueError("at least one snapshot strain is needed")
+            raise ValueError("snapshot_strains: at least one snapshot strain is needed")
+        try:
+            per_snapshot_ranks(self.rank, len(self.snapshot_strains))
+        except (ValueError, TypeError, KeyError) as exc:
+            spec = list(self.rank) if isinstance(self.rank, tuple) else self.rank
+            raise ValueError(f"rank: {spec!r} is not a rank rule ({exc}); use an integer "
+                             "rank such as 5, 'rtol:1e-2', 'energy:0.99', or a list with one "
+                             "per snapshot strain") from exc
 
     @classmethod
     def from_mapping(cls, cfg: Mapping[str, Any]) -> "ObjectiveConfig":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
@@ -45,21 +46,94 @@ def test_schema_rejects_wrong_type():
         validate(cfg, SCHEMA)
 
 
+def _drop_c0_and_fix(value):
+    def mutate(c):
+        c["parameters"].pop("c0")
+        c["report"]["compare"]["paper_optimum"].pop("c0")
+        c.setdefault("fixed", {})["c0"] = value
+    return mutate
+
+
 @pytest.mark.parametrize("mutate,needle", [
     (lambda c: c["parameters"].__setitem__("c0", [1.0, 0.05]), "parameters.c0: bounds"),
     (lambda c: c["parameters"].__setitem__("gamma_dot", [1, 2]), "parameters.gamma_dot: unknown"),
+    (lambda c: c["parameters"].__setitem__("lx_A", [300, 500]), "parameters.lx_A: shared"),
     (lambda c: c["parameters"].pop("beta"), "parameters.beta: required"),
+    (lambda c: c["parameters"].__setitem__("s_y", [-0.5, 1.0]), "parameters.s_y: the lower bound"),
+    (_drop_c0_and_fix(-0.1), "fixed.c0: must be > 0"),
+    (lambda c: c.setdefault("fixed", {}).__setitem__("c0", 0.2), "fixed.c0: a parameter cannot"),
     (lambda c: c["objective"].__setitem__("snapshot_strains", [0.1, 0.9]),
-     "objective.snapshot_strains: 0.9 lies outside"),
-    (lambda c: c["objective"].__setitem__("rank", [5, 5]), "objective.rank"),
-    (lambda c: c.setdefault("fixed", {}).__setitem__("c0", 0.2), "fixed.c0"),
+     "objective.snapshot_strains: 0.9 lies beyond the model's final strain"),
+    (lambda c: (c["objective"].__setitem__("snapshot_strains", [0.1, 0.9]),
+                c["solver"]["constants"].__setitem__("max_strain", 1.0)),
+     "objective.snapshot_strains: 0.9 lies outside the reference data"),
+    (lambda c: c["objective"].__setitem__("rank", [5, 5]), "objective.rank: [5, 5] is not"),
+    (lambda c: c["objective"].__setitem__("rank", "rtol:e"), "objective.rank: 'rtol:e' is not"),
+    (lambda c: c["objective"].__setitem__("rank", "energy:5"), "objective.rank: 'energy:5'"),
+    (lambda c: c["objective"].__setitem__("rank", [5] * 8 + ["energy:2"]),
+     "objective.rank: [5, 5, 5, 5, 5, 5, 5, 5, 'energy:2'] is not"),
+    (lambda c: c["objective"].__setitem__("weights", [0, 0]), "objective.weights: need"),
+    (lambda c: c["solver"]["constants"].__setitem__("gamma", 2), "solver.constants.gamma: unknown"),
+    (lambda c: c["solver"]["constants"].__setitem__("n_frames", 0), "solver.constants.n_frames"),
+    (lambda c: c["solver"]["constants"].__setitem__("max_strain", 0.3),
+     "objective.snapshot_strains: 0.35 lies beyond"),
+    (lambda c: c["solver"]["constants"].__setitem__("lx_A", 200), "solver.constants.lx_A: the "
+     "solver's cell is 200"),
+    (lambda c: c["report"]["compare"]["paper_optimum"].pop("beta"),
+     "report.compare.paper_optimum: no value for the calibrated parameter(s) ['beta']"),
+    (lambda c: c["report"].__setitem__("field_strains", [0.1, 0.7]),
+     "report.field_strains: 0.7 lies beyond"),
+    (lambda c: c["parameters"].__setitem__("E0", [-3.30, -3.25]), "parameters.E0: no parameter "
+     "set in the box can start"),
 ])
 def test_cross_field_errors_name_the_key(mutate, needle):
     cfg = copy.deepcopy(_load())
     mutate(cfg)
     validate(cfg, SCHEMA)
-    with pytest.raises(ConfigError, match=needle.replace(".", r"\.")):
+    with pytest.raises(ConfigError, match=re.escape(needle)):
         check_config(cfg, ROOT)
+
+
+def test_every_problem_is_one_line():
+    cfg = copy.deepcopy(_load())
+    cfg["objective"]["weights"] = [0, 0]
+    cfg["parameters"]["s_y"] = [0.0, 1.0]
+    cfg["report"]["compare"]["paper_optimum"]["E0"] = None
+    cfg["report"]["compare"]["paper_optimum"].pop("E0")
+    with pytest.raises(ConfigError) as err:
+        check_config(cfg, ROOT)
+    lines = str(err.value).splitlines()
+    assert [line.split(":")[0] for line in lines] == [
+        "parameters.s_y", "objective.weights", "report.compare.paper_optimum"]
+
+
+def test_forward_target_keys_are_checked():
+    cfg = copy.deepcopy(_load("config/examples/paper_validation.yaml"))
+    cfg["reference"]["forward"]["target"]["c_0"] = 0.3
+    with pytest.raises(ConfigError, match=re.escape("reference.forward.target.c_0: not a "
+                                                    "calibrated parameter")):
+        check_config(cfg, ROOT)
+
+
+def test_a_damaged_or_cropped_reference_is_named(tmp_path):
+    import xarray as xr
+
+    from grassego.fields import read_reference, write_reference
+
+    cfg = copy.deepcopy(_load())
+    ref = ROOT / cfg["reference"]["legacy"]["path"]
+    truncated = tmp_path / "truncated.nc"
+    truncated.write_bytes(ref.read_bytes()[: ref.stat().st_size // 2])
+    cfg["reference"]["legacy"]["path"] = str(truncated)
+    with pytest.raises(ConfigError, match=re.escape(f"reference.legacy.path: {truncated}")):
+        check_config(cfg, ROOT)
+    # a 16 x 16 crop of the 400 A fields spans 200 A: not the solver's cell
+    crop = read_reference(ref).isel(x=slice(0, 16), y=slice(0, 16))
+    write_reference(crop, tmp_path / "crop.nc")
+    cfg["reference"]["legacy"]["path"] = str(tmp_path / "crop.nc")
+    with pytest.raises(ConfigError, match=r"solver\.constants\.lx_A: .* spans 200 "):
+        check_config(cfg, ROOT)
+    assert isinstance(crop, xr.Dataset)
 
 
 def test_fixed_parameter_may_replace_a_calibrated_one():
