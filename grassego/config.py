@@ -65,6 +65,7 @@ def check_config(config: Mapping[str, Any], root: str | Path = ".") -> None:
     if config["design"]["n_batches"] > config["design"]["n_samples"]:
         raise ConfigError("design.n_batches: more batches than samples")
     check_snapshot_strains(config, root)
+    check_results_path(config, root)
 
 
 def check_snapshot_strains(config: Mapping[str, Any], root: str | Path = ".") -> None:
@@ -89,3 +90,27 @@ def check_snapshot_strains(config: Mapping[str, Any], root: str | Path = ".") ->
     rank = config["objective"]["rank"]
     if isinstance(rank, list) and len(rank) != len(config["objective"]["snapshot_strains"]):
         raise ConfigError("objective.rank: a list needs one entry per snapshot strain")
+
+
+def check_results_path(config: Mapping[str, Any], root: str | Path = ".") -> None:
+    """Check ``results`` (relative to ``root``) names a directory the workflow can create or
+    write: not empty nor the filesystem root, no ``{``/``}`` (Snakemake would read a
+    wildcard), no regular file on the way, write permission where it is (to be) created."""
+    import os
+
+    results = config["results"]
+    path = Path(os.path.abspath(Path(root) / results))
+    if not results.strip() or path == Path(path.anchor):
+        raise ConfigError(f"results: {results!r} would put the outputs at the filesystem root; "
+                          "name a directory, e.g. results")
+    if "{" in results or "}" in results:
+        raise ConfigError(f"results: {results!r} contains a brace, which Snakemake reads as a "
+                          "wildcard; name a directory without '{' or '}'")
+    existing = next(p for p in (path, *path.parents) if os.path.exists(p))
+    if not existing.is_dir():
+        where = "is" if existing == path else f"lies under {existing},"
+        raise ConfigError(f"results: {path} {where} a file, not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        what = (f"write to {path}" if existing == path else
+                f"create {path} ({existing} is not writable)")
+        raise ConfigError(f"results: cannot {what}")
