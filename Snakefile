@@ -34,6 +34,16 @@ include: "workflow/rules/ego.smk"
 include: "workflow/rules/report.smk"
 
 
+# One run per results directory, whatever the working directory (Snakemake's own lock is per
+# working directory). Taken when a real run starts, before any job: onstart runs neither in dry
+# runs nor in job processes (Snakemake starts those with --no-hooks), and --report, --lint or
+# --unlock do not start a run. Held until Snakemake exits.
+onstart:
+    from grassego.lock import lock_results
+
+    lock_results(RESULTS)
+
+
 rule all:
     input:
         summary=rules.report.output.summary,

@@ -69,7 +69,7 @@ def check_config(config: Mapping[str, Any], root: str | Path = ".") -> None:
     """Raise :class:`ConfigError` listing every inconsistency of a schema-valid config."""
     problems = [*_parameter_problems(config), *_objective_problems(config),
                 *_solver_problems(config), *_reference_problems(config),
-                *_report_problems(config)]
+                *_report_problems(config), *_results_problems(config, root)]
     if config["design"]["n_batches"] > config["design"]["n_samples"]:
         problems.append("design.n_batches: more batches than samples")
     if not problems:
@@ -275,3 +275,30 @@ def box_problem(reference, config: Mapping[str, Any]) -> str | None:
             f"effective temperature is below {constants.min_final_teff_K:g} K (the reference's "
             f"PE spans {pe[0].min():.4g} … {pe[0].max():.4g} at the start, min "
             f"{pe[-1].min():.4g} at the end); E0 must lie below the minimum PE")
+
+
+def _results_problems(config: Mapping[str, Any], root: str | Path) -> Iterator[str]:
+    """Check ``results`` (relative to ``root``) names a directory the workflow can create or
+    write: not empty nor the filesystem root, no ``{``/``}`` (Snakemake would read a
+    wildcard), no regular file on the way, write permission where it is (to be) created."""
+    import os
+
+    results = config["results"]
+    path = Path(os.path.abspath(Path(root) / results))
+    if not results.strip() or path == Path(path.anchor):
+        yield (f"results: {results!r} would put the outputs at the filesystem root; name a "
+               "directory, e.g. results")
+        return
+    if "{" in results or "}" in results:
+        yield (f"results: {results!r} contains a brace, which Snakemake reads as a wildcard; "
+               "name a directory without '{' or '}'")
+        return
+    existing = next(p for p in (path, *path.parents) if os.path.exists(p))
+    if not existing.is_dir():
+        where = "is" if existing == path else f"lies under {existing},"
+        yield f"results: {path} {where} a file, not a directory"
+        return
+    if not os.access(existing, os.W_OK | os.X_OK):
+        what = (f"write to {path}" if existing == path else
+                f"create {path} ({existing} is not writable)")
+        yield f"results: cannot {what}"

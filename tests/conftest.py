@@ -1,8 +1,11 @@
-"""Shared fixtures: paths to the project root, shipped resources and the ../shared data."""
+"""Shared fixtures: paths to the project root, shipped resources and the ../shared data; a
+process holding the lock of a results directory."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -57,3 +60,27 @@ def lj_dir(tmp_path_factory) -> Path:
     if not manifest.is_file() or json.loads(manifest.read_text())["parameters"]["side"] != 32:
         run_shear_md(out, **LJ_RUN)
     return out
+
+
+_HOLD_LOCK = ("import sys; sys.path.insert(0, {root!r}); from grassego.lock import lock_results; "
+              "lock_results(sys.argv[1]); print('held', flush=True); sys.stdin.read()")
+
+
+@pytest.fixture
+def lock_holder():
+    """Start a process holding the lock of a results directory (as a workflow run does); returns
+    its Popen once the lock is held. It holds it until killed, at the latest when the test ends."""
+    procs = []
+
+    def hold(results: Path) -> subprocess.Popen:
+        proc = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK.format(root=str(ROOT)),
+                                 str(results)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                text=True)
+        procs.append(proc)
+        assert proc.stdout.readline() == "held\n"
+        return proc
+
+    yield hold
+    for proc in procs:
+        proc.kill()
+        proc.communicate()

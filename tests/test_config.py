@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import re
 from pathlib import Path
 
@@ -165,3 +166,29 @@ def test_schema_defaults_of_the_optimiser_and_objective_are_the_package_defaults
         value = getattr(cfg, f.name)
         assert objective[f.name]["default"] == (list(value) if isinstance(value, tuple)
                                                 else value), f.name
+
+
+@pytest.mark.parametrize("results,needle", [
+    ("", "results: '' would put the outputs at the filesystem root"),
+    ("/", "results: '/' would put the outputs at the filesystem root"),
+    ("results/{seed}", r"results: 'results/\{seed\}' contains a brace"),
+    ("FILE", r"results: .*notes\.txt is a file, not a directory"),
+    ("FILE/results", r"results: .*results lies under .*notes\.txt, a file"),
+    ("LOCKED/results", r"results: cannot create .*results \(.*locked is not writable\)"),
+    ("LOCKED", r"results: cannot write to .*locked$"),
+])
+def test_results_path_is_checked_before_anything_runs(tmp_path, monkeypatch, results, needle):
+    (tmp_path / "notes.txt").write_text("a file, not a directory")
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    if os.access(locked, os.W_OK):  # root may write anywhere: answer as for an ordinary user
+        real_access = os.access
+        monkeypatch.setattr(os, "access", lambda p, mode: Path(p) != locked and
+                            real_access(p, mode))
+    cfg = _load()
+    cfg["results"] = results.replace("FILE", str(tmp_path / "notes.txt")).replace("LOCKED",
+                                                                                 str(locked))
+    with pytest.raises(ConfigError, match=needle):
+        check_config(cfg, ROOT)
+    cfg["results"] = str(tmp_path / "new" / "results")
+    check_config(cfg, ROOT)

@@ -1,10 +1,12 @@
-"""Trust-region EGO: the loop on Branin, determinism, resume after a real kill, failed
-evaluations and the feasibility classifier, given designs, q-batches, trust-region rules and their
-replay, stall, seed summaries, settings from the workflow config."""
+"""Trust-region EGO: the loop on Branin, determinism, resume after a real kill or from the backup
+of a damaged history, failed evaluations and the feasibility classifier, given designs,
+q-batches, trust-region rules and their replay, stall, seed summaries, settings from the
+workflow config."""
 
 from __future__ import annotations
 
 import logging
+import re
 import signal
 import subprocess
 import sys
@@ -128,6 +130,85 @@ def test_resume_after_a_kill_gives_the_uninterrupted_history(tmp_path):
     assert "diverged" in list(a["status"].values)
     assert len(set(a["tr_length"].values[8:])) > 1  # the trust region moved and was replayed
     assert list(a["param"].values) == ["a", "b"] and a.attrs["seed"] == 3
+
+
+def _truncate_to_half(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 2])
+
+
+_DAMAGED = dict(n_initial=6, seed=7, batch_size=2, initial_chunks=2, settings=FAST)
+
+
+@pytest.fixture(scope="module")
+def damaged_reference():
+    """The uninterrupted run the recovered runs must reproduce bit for bit."""
+    return minimize(branin, BRANIN_BOUNDS, max_iter=4, **_DAMAGED)
+
+
+@pytest.mark.parametrize("stop,damage,restored", [
+    # a finished run whose last write (the stop reason) is damaged
+    ("finished", "truncate", r"restored 10 rows \(10 evaluated, 0 pending\).*no evaluation"),
+    # the objective failed after the design's first chunk: that chunk's evaluations are lost
+    ("raised", "truncate", r"restored 6 rows \(0 evaluated, 6 pending\).*up to these 6 pending"),
+    # killed between the two renames: only the backup exists
+    ("raised", "missing", r"missing.*restored 6 rows \(3 evaluated, 3 pending\)"),
+], ids=["stop-reason-lost", "evaluations-lost", "killed-between-renames"])
+def test_a_damaged_history_is_restored_from_its_backup_and_ends_as_uninterrupted(
+        tmp_path, caplog, damaged_reference, stop, damage, restored):
+    path = tmp_path / "history.nc"
+    calls = []
+
+    def failing(x):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("solver crashed")
+        return branin(x)
+
+    if stop == "finished":
+        minimize(branin, BRANIN_BOUNDS, max_iter=2, state_path=path, **_DAMAGED)
+    else:
+        with pytest.raises(RuntimeError, match="solver crashed"):
+            minimize(failing, BRANIN_BOUNDS, max_iter=4, state_path=path, **_DAMAGED)
+    backup = tmp_path / "history.nc.bak"
+    assert backup.is_file()
+    if damage == "truncate":
+        _truncate_to_half(path)
+        damaged_bytes = path.read_bytes()
+    else:  # the state after renaming the file to the backup, before the new file lands
+        path.replace(backup)
+    with caplog.at_level(logging.WARNING, logger="grassego.ego"):
+        r = minimize(branin, BRANIN_BOUNDS, max_iter=4, state_path=path, **_DAMAGED)
+    warnings = [m for m in caplog.messages if "restored" in m]
+    assert len(warnings) == 1 and re.search(restored, warnings[0]), caplog.messages
+    np.testing.assert_array_equal(r.X, damaged_reference.X)
+    np.testing.assert_array_equal(r.y, damaged_reference.y)
+    assert r.status == damaged_reference.status
+    np.testing.assert_array_equal(read_history(path)["X"].values, damaged_reference.X)
+    aside = list(tmp_path.glob("history.nc.damaged-*"))
+    if damage == "truncate":
+        assert len(aside) == 1 and aside[0].read_bytes() == damaged_bytes
+        assert aside[0].name in warnings[0]
+    else:
+        assert not aside
+
+
+def test_a_history_and_backup_both_damaged_is_an_error_that_touches_neither(tmp_path):
+    path, backup = tmp_path / "history.nc", tmp_path / "history.nc.bak"
+    minimize(branin, BRANIN_BOUNDS, n_initial=4, max_iter=0, seed=0, state_path=path,
+             settings=FAST)
+    _truncate_to_half(path)
+    backup.write_text("not netcdf")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    with pytest.raises(InputError, match=r"history\.nc: damaged .*history\.nc\.bak cannot be used"):
+        minimize(branin, BRANIN_BOUNDS, n_initial=4, max_iter=1, seed=0, state_path=path,
+                 settings=FAST)
+    backup.unlink()  # a damaged first write has no backup
+    with pytest.raises(InputError, match=r"history\.nc\.bak cannot be used either \(no such"):
+        minimize(branin, BRANIN_BOUNDS, n_initial=4, max_iter=1, seed=0, state_path=path,
+                 settings=FAST)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == {
+        "history.nc": before["history.nc"]}
 
 
 def test_failed_runs_are_kept_and_the_classifier_keeps_the_search_out_of_them(caplog):

@@ -2,7 +2,8 @@
 
 Also: a rerun with nothing changed does nothing; changing only the EGO budget reruns only the
 EGO and report rules and continues the saved EGO history; killing the workflow in the middle of
-the EGO job and rerunning loses no evaluation; the SLURM profile parses (dry run).
+the EGO job and rerunning loses no evaluation; a second run on a results directory in use is
+refused; the SLURM profile parses (dry run, even while the results directory is in use).
 """
 
 from __future__ import annotations
@@ -177,8 +178,27 @@ def test_killing_the_ego_job_loses_no_evaluation(tmp_path: Path):
                                            "elastic"}
 
 
-def test_slurm_profile_dry_run(tmp_path: Path):
+def test_a_second_run_on_the_same_results_directory_is_refused(tmp_path: Path, lock_holder):
+    """Two working directories, one absolute results directory: while a run holds it (here a
+    stand-in process), a real run stops before any job, naming the directory and the holder."""
+    config = _config(tmp_path, max_iter=1)
+    results = tmp_path / "shared" / "results"
+    cfg = yaml.safe_load(config.read_text())
+    cfg["results"] = str(results)
+    config.write_text(yaml.safe_dump(cfg))
+    holder = lock_holder(results)
+    proc = subprocess.run(
+        [*SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path), "--cores", "1",
+         "--configfile", str(config)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert (f"results: {results} is in use by another run (pid {holder.pid} on host "
+            in proc.stderr), proc.stderr[-3000:]
+    assert [p.name for p in results.iterdir()] == [".grassego.lock"]  # no job ran
+
+
+def test_slurm_profile_dry_run(tmp_path: Path, lock_holder):
     _config(tmp_path, max_iter=1)
+    lock_holder(tmp_path / "results")  # a dry run does not take the results lock
     proc = subprocess.run(
         [*SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path),
          "--profile", str(ROOT / "config" / "profiles" / "slurm"),

@@ -10,13 +10,21 @@ acquisition value when the row was proposed, NaN for the design), ``tr_length(ev
 the objective call that evaluated the row), ``bounds(param, side)``; attributes ``seed`` and
 ``stop_reason`` ("" while running, else "threshold", "max_iter" or "stalled").
 
-Every write goes to a temporary file renamed into place, so a kill leaves either the previous
-or the new complete file.
+Every write goes to a temporary file (flushed to disk) that is renamed into place, after the
+previous file is renamed to the backup ``<name>.bak`` beside it: at every instant one complete
+file exists, the backup at most one write behind (after a kill between the two renames, only
+the backup). :meth:`History.resume` reads the file, or the backup if the file is missing or
+damaged: the damaged file is moved aside (``<name>.damaged-<time>``), never overwritten, and
+the lost write is redone by the resumed run (it re-evaluates rows that were pending in the
+backup, or proposes again the batch a seeded run proposes anyway). Delete both files to start
+afresh.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -25,6 +33,8 @@ import xarray as xr
 
 from grassego.atomic import atomic_path
 from grassego.errors import InputError
+
+log = logging.getLogger(__name__)
 
 HISTORY_FORMAT = "grassego-ego-history-2"
 _FLOAT_ROWS = ("y", "acquisition", "tr_length", "wall_time")
@@ -96,12 +106,17 @@ class History:
         )
 
     def write(self) -> None:
-        """Replace the file atomically (no-op without a path)."""
+        """Replace the file atomically, the previous one becoming the backup (no-op without a
+        path)."""
         if self.path is None:
             return
         enc = {v: {"zlib": True, "complevel": 4} for v in ("X", "iteration", *_FLOAT_ROWS)}
         with atomic_path(self.path, suffix=".nc.tmp") as tmp:
             self.to_dataset().to_netcdf(tmp, engine="netcdf4", format="NETCDF4", encoding=enc)
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            if self.path.exists():
+                os.replace(self.path, backup_path(self.path))
 
     @classmethod
     def load(cls, path: Path) -> "History":
@@ -115,6 +130,60 @@ class History:
             setattr(h, name, ds[name].values.astype(np.float64))
         h.stop_reason = str(ds.attrs.get("stop_reason", ""))
         return h
+
+    @classmethod
+    def resume(cls, path: Path) -> "History | None":
+        """The history saved at ``path``, or None if neither it nor its backup exists.
+
+        If ``path`` is missing or damaged, the history is restored from the backup and rewritten
+        to ``path`` (the damaged file moved aside), with one warning saying what was restored
+        and what was lost. Raises :class:`InputError` naming both files, and leaves them as they
+        are, if the backup cannot be read either.
+        """
+        backup = backup_path(path)
+        if not path.exists() and not backup.exists():
+            return None
+        if path.exists():
+            try:
+                return cls.load(path)
+            except InputError as exc:
+                damage = f"damaged ({exc.problem})"
+        else:
+            damage = "missing (a write was interrupted)"
+        try:
+            h = cls.load(backup)
+        except InputError as exc:
+            raise InputError(path, f"{damage}; its backup {backup} cannot be used either "
+                                   f"({exc.problem}); both files are left as they are") from exc
+        kept = ""
+        if path.exists():
+            aside = _aside_name(path)
+            os.replace(path, aside)
+            kept = f"; the damaged file is kept as {aside.name}"
+        n_pending = h.pending().size
+        lost = (f"the last write (evaluations of up to these {n_pending} pending rows) is lost; "
+                "they will be re-evaluated" if n_pending else
+                "the last write (the next batch's proposal or the stop reason) is lost; no "
+                "evaluation is lost and the same batch will be proposed again")
+        log.warning("%s is %s; restored %d rows (%d evaluated, %d pending) from %s; %s%s", path,
+                    damage, h.y.size, h.y.size - n_pending, n_pending, backup.name, lost, kept)
+        h.path = path
+        h.write()
+        return h
+
+
+def backup_path(path: Path) -> Path:
+    """The backup beside a history file: the previous complete version (``<name>.bak``)."""
+    return path.with_name(path.name + ".bak")
+
+
+def _aside_name(path: Path) -> Path:
+    """A new name beside ``path`` for a damaged file: ``<name>.damaged-<local time>[-n]``."""
+    stem = f"{path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}"
+    aside, n = path.with_name(stem), 1
+    while aside.exists():
+        aside, n = path.with_name(f"{stem}-{n}"), n + 1
+    return aside
 
 
 def read_history(path: str | os.PathLike) -> xr.Dataset:

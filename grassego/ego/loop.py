@@ -7,8 +7,9 @@ initial design (given, or a space-filling one), then until ``min Δ < threshold`
 them, update the trust region (:mod:`grassego.ego.trust_region`).
 
 The history (:mod:`grassego.ego.history`) is rewritten atomically when a batch is proposed
-(rows "pending") and after each objective call; a second call with the same arguments resumes:
-pending rows are evaluated first, then the loop continues. Proposals are seeded from
+(rows "pending") and after each objective call, the previous version kept as a backup; a second
+call with the same arguments resumes (from the backup if the file is damaged): pending rows are
+evaluated first, then the loop continues. Proposals are seeded from
 ``(seed, iteration)`` and the trust region is replayed from the history, so a resumed run
 proposes exactly the points an uninterrupted run would.
 """
@@ -152,8 +153,8 @@ def minimize(objective: Objective, bounds: np.ndarray | Sequence[Sequence[float]
         raise ValueError(f"need batch_size >= 1 and max_iter >= 0, got {batch_size}, {max_iter}")
     x0 = None if initial_X is None else np.atleast_2d(np.asarray(initial_X, dtype=np.float64))
     path = None if state_path is None else Path(state_path)
-    if path is not None and path.exists():
-        h = History.load(path)
+    h = None if path is None else History.resume(path)
+    if h is not None:
         _check_resume(h, b, names, seed, x0)
         log.info("EGO seed %d: resuming %s with %d rows (%d pending)", seed, path, h.y.size,
                  h.pending().size)
