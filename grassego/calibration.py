@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 import xarray as xr
 
+from grassego.errors import GrassegoError
 from grassego.fields import RUN_STATUS, build_reference
 from grassego.threads import torch_threads
 from grassego.objective import (ObjectiveConfig, distances_dataset, nearest_frames,
@@ -86,8 +87,14 @@ class Calibration:
         )
 
     def __post_init__(self) -> None:
+        """Raises :class:`grassego.config.ConfigError` if the reference's grid spans another
+        cell than the solver's (``lx_A``, ``ly_A``)."""
+        from grassego.config import ConfigError, cell_problems
         from grassego.stz import ModelConstants
 
+        problems = cell_problems(self.reference, self.constants, "the reference")
+        if problems:
+            raise ConfigError("\n".join(problems))
         self.model_constants = replace(ModelConstants(), **dict(self.constants))
         self._ref_series = series_from_dataset(self.reference, "reference")
         self.pe0 = np.asarray(self.reference["pe"].values[0], dtype=np.float64)
@@ -180,6 +187,22 @@ class Calibration:
                    **{k: v for k, v in self.reference.attrs.items()
                       if k in ("attribution", "license")}},
         )
+
+
+def check_initial_designs(table: pd.DataFrame) -> None:
+    """Raise :class:`grassego.errors.GrassegoError` if any seed's initial design (rows of
+    ``table`` with columns ``seed`` and ``status``) has no usable run: the EGO would have nothing
+    to model, and its optimum would be NaN."""
+    for seed, part in table.groupby("seed"):
+        if (part["status"] == "ok").any():
+            continue
+        counts = part["status"].value_counts().to_dict()
+        raise GrassegoError(
+            f"seed {seed}: none of the {len(part)} runs of the initial design is usable "
+            f"({counts}); 'rejected_input' means chi = beta (E - E0) was not positive everywhere "
+            "or the final effective temperature too low (check parameters.E0 and beta against "
+            "the reference's PE), 'elastic' that the model never yielded (check s_y and "
+            "solver.constants.mu_GPa)")
 
 
 def problem_fingerprint(reference: xr.Dataset, training: pd.DataFrame, names: Sequence[str],

@@ -68,7 +68,7 @@ def validate_schema(config: dict, schema: str | Path) -> None:
 def check_config(config: Mapping[str, Any], root: str | Path = ".") -> None:
     """Raise :class:`ConfigError` listing every inconsistency of a schema-valid config."""
     problems = [*_parameter_problems(config), *_objective_problems(config),
-                *_solver_problems(config), *_reference_problems(config),
+                *_solver_problems(config), *_reference_problems(config, root),
                 *_report_problems(config), *_results_problems(config, root)]
     if config["design"]["n_batches"] > config["design"]["n_samples"]:
         problems.append("design.n_batches: more batches than samples")
@@ -156,7 +156,7 @@ def _solver_problems(config: Mapping[str, Any]) -> Iterator[str]:
                    f"solver.constants.max_strain = {max_strain}")
 
 
-def _reference_problems(config: Mapping[str, Any]) -> Iterator[str]:
+def _reference_problems(config: Mapping[str, Any], root: str | Path) -> Iterator[str]:
     params, fixed, ref = config["parameters"], config.get("fixed", {}), config["reference"]
     if ref["source"] == "forward":
         target = ref["forward"]["target"]
@@ -171,9 +171,23 @@ def _reference_problems(config: Mapping[str, Any]) -> Iterator[str]:
         for name, value in target.items():
             if name in _positive_names() and not value > 0:
                 yield f"reference.forward.target.{name}: must be > 0, got {value}"
-    if ref["source"] == "dumps" and not ref["dumps"]["files"] and not ref["dumps"]["md"]["enabled"]:
+    if ref["source"] == "dumps" and not ref["dumps"]["md"]["enabled"]:
+        yield from _dump_file_problems(ref["dumps"], root)
+
+
+def _dump_file_problems(dumps: Mapping[str, Any], root: str | Path) -> Iterator[str]:
+    """Every dump file or pattern matches a file, and the LAMMPS log exists."""
+    import glob
+
+    if not dumps["files"]:
         yield ("reference.dumps.files: give dump files (or set reference.dumps.md.enabled to run "
                "the LAMMPS example first)")
+    for pattern in dumps["files"]:
+        path = Path(root) / pattern
+        if not path.is_file() and not glob.glob(str(path)):
+            yield f"reference.dumps.files: {pattern!r} is no file and matches none as a pattern"
+    if dumps["log"] and not (Path(root) / dumps["log"]).is_file():
+        yield f"reference.dumps.log: {dumps['log']!r}: no such file"
 
 
 def _report_problems(config: Mapping[str, Any]) -> Iterator[str]:
@@ -233,6 +247,12 @@ def _data_problems(config: Mapping[str, Any], root: str | Path) -> list[str]:
     problem = box_problem(ds, config)
     if problem:
         problems.append(problem)
+    if config["reference"]["source"] == "forward":
+        target = config["reference"]["forward"]["target"] | config.get("fixed", {})
+        reasons = start_problems(ds, target, config["solver"]["constants"])
+        if reasons:
+            problems.append(f"reference.forward.target: the target run cannot start on "
+                            f"{path}: {'; '.join(reasons)}")
     return problems
 
 
@@ -258,23 +278,27 @@ def box_problem(reference, config: Mapping[str, Any]) -> str | None:
     """Whether any run of the parameter box can start: tried at its most favourable corner
     (lowest E0, highest β and T_Z), with the solver's own acceptance rule (χ > 0 everywhere at
     the start, final effective temperature above ``min_final_teff_K``)."""
+    params, fixed = config["parameters"], config.get("fixed", {})
+    corner = {n: (lo if n == "E0" else hi) for n, (lo, hi) in params.items()} | dict(fixed)
+    reasons = start_problems(reference, corner, config["solver"]["constants"])
+    if not reasons:
+        return None
+    key = "fixed.E0" if "E0" in fixed else "parameters.E0"
+    return (f"{key}: no parameter set in the box can start; even at E0 = {corner['E0']:g} eV and "
+            f"beta = {corner['beta']:g} 1/eV: {'; '.join(reasons)}")
+
+
+def start_problems(reference, point: Mapping[str, float], constants: Mapping[str, Any]
+                   ) -> list[str]:
+    """Why a run at ``point`` (parameter → value) would be rejected before it starts, by the
+    solver's own rule on the reference's first and last PE fields (empty: it can start)."""
     from grassego.stz import ModelConstants
     from grassego.stz.params import prepare_inputs
 
-    params, fixed = config["parameters"], config.get("fixed", {})
-    corner = {n: (lo if n == "E0" else hi) for n, (lo, hi) in params.items()}
-    corner.update(fixed)
-    constants = ModelConstants(**config["solver"]["constants"])
     pe = np.asarray(reference["pe"].values, dtype=np.float64)
-    inputs = prepare_inputs({k: [v] for k, v in corner.items()}, pe[0], pe[-1], constants)
-    if inputs.valid[0]:
-        return None
-    e0 = "fixed.E0" if "E0" in fixed else "parameters.E0"
-    return (f"{e0}: no parameter set in the box can start — even at E0 = {corner['E0']:g} eV and "
-            f"β = {corner['beta']:g} 1/eV, χ = β(E − E0) is not positive everywhere or the final "
-            f"effective temperature is below {constants.min_final_teff_K:g} K (the reference's "
-            f"PE spans {pe[0].min():.4g} … {pe[0].max():.4g} at the start, min "
-            f"{pe[-1].min():.4g} at the end); E0 must lie below the minimum PE")
+    inputs = prepare_inputs({k: [v] for k, v in point.items()}, pe[0], pe[-1],
+                            ModelConstants(**constants))
+    return inputs.reasons(0)
 
 
 def _results_problems(config: Mapping[str, Any], root: str | Path) -> Iterator[str]:

@@ -7,6 +7,7 @@ import pandas as pd
 import xarray as xr
 
 from grassego.atomic import atomic_path
+from grassego.calibration import check_initial_designs
 from grassego.fields import RUN_STATUS
 from grassego.logsetup import setup_logging
 
@@ -26,6 +27,7 @@ for path in smk.input.runs:
         frames.append(frame)
 seeds = pd.read_csv(smk.input.samples, usecols=["sample", "seed"])
 table = pd.concat(frames).merge(seeds, on="sample", validate="one_to_one").sort_values("sample")
+check_initial_designs(table)
 with atomic_path(smk.output.training) as tmp:
     table.to_csv(tmp, index=False, float_format="%.17g")
 for seed, part in table.groupby("seed"):

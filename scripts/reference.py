@@ -14,7 +14,8 @@ from grassego.objective import nearest_frames
 smk = snakemake  # noqa: F821  (injected by Snakemake)
 log = setup_logging(smk.log[0])
 torch.set_num_threads(smk.threads)
-ref_cfg = json.loads(smk.params.reference)
+settings = json.loads(smk.params.settings)
+ref_cfg = settings["reference"]
 source = ref_cfg["source"]
 
 if source == "legacy":
@@ -24,8 +25,7 @@ elif source == "forward":
     base = read_reference(smk.input.source)
     target = ref_cfg["forward"]["target"]
     calib = Calibration.from_config(
-        base, {**json.loads(smk.params.solver), "parameters": json.loads(smk.params.parameters),
-               "objective": {"snapshot_strains": smk.params.snapshot_strains}},
+        base, {**settings, "objective": {"snapshot_strains": smk.params.snapshot_strains}},
         threads=smk.threads)
     log.info("forward run at target %s", target)
     ds = calib.forward_reference(target)
@@ -33,10 +33,8 @@ else:
     from grassego.ingest import ingest_dumps
 
     dumps_cfg = ref_cfg["dumps"]
-    if dumps_cfg["md"]["enabled"]:
-        files, lammps_log = [smk.input.dump], smk.input.lammps_log
-    else:
-        files, lammps_log = dumps_cfg["files"], dumps_cfg["log"]
+    files = [smk.input.dumps] if isinstance(smk.input.dumps, str) else list(smk.input.dumps)
+    lammps_log = smk.input.get("lammps_log")
     staging = Path(smk.output.fields).with_name(".ingested.nc")
     ds = ingest_dumps(files, staging, log_file=lammps_log, pe_column=dumps_cfg["pe_column"],
                       width=dumps_cfg["width"], cutoff=dumps_cfg["cutoff"],

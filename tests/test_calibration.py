@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
-from grassego.calibration import Calibration
+from grassego.calibration import Calibration, check_initial_designs
+from grassego.errors import GrassegoError
 from grassego.fields import read_reference
 from grassego.objective import ObjectiveConfig
 from grassego.threads import torch_threads
@@ -51,3 +53,11 @@ def test_forward_reference_recovers_zero_distance_at_the_target(calib):
     assert status == ["ok", "ok"]
     assert delta[0] < 1e-6
     assert delta[1] > 0.05
+
+
+def test_a_seed_without_a_usable_initial_run_stops_the_workflow():
+    table = pd.DataFrame({"seed": [0, 0, 1, 1], "status": ["ok", "elastic", "rejected_input",
+                                                           "rejected_input"]})
+    with pytest.raises(GrassegoError, match=r"seed 1: none of the 2 runs .*'rejected_input': 2"):
+        check_initial_designs(table)
+    check_initial_designs(table.iloc[:2])

@@ -116,6 +116,15 @@ def test_forward_target_keys_are_checked():
         check_config(cfg, ROOT)
 
 
+def test_a_forward_target_that_cannot_start_says_why():
+    cfg = copy.deepcopy(_load("config/examples/paper_validation.yaml"))
+    cfg["reference"]["forward"]["target"]["E0"] = -3.30  # above the CuZr PE (-3.36 at least)
+    with pytest.raises(ConfigError, match=r"reference\.forward\.target: the target run cannot "
+                                          r"start on .*: chi = beta \(E - E0\) <= 0 where the "
+                                          r"initial PE is lowest \(-3\.36"):
+        check_config(cfg, ROOT)
+
+
 def test_a_damaged_or_cropped_reference_is_named(tmp_path):
     import xarray as xr
 

@@ -1,7 +1,8 @@
 """End-to-end: the Snakemake workflow on the shipped CuZr reference with a tiny budget.
 
 Also: a rerun with nothing changed does nothing; changing only the EGO budget reruns only the
-EGO and report rules and continues the saved EGO history; killing the workflow in the middle of
+EGO and report rules and continues the saved EGO history; each config key reruns exactly the
+steps that read it (table ``RERUNS``); killing the workflow in the middle of
 the EGO job and rerunning loses no evaluation; a second run on a results directory in use is
 refused; the SLURM profile parses (dry run, even while the results directory is in use).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -31,7 +33,10 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 def _config(tmp: Path, max_iter: int) -> Path:
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    cfg["reference"]["legacy"]["path"] = str(ROOT / "resources" / "cuzr" / "reference.nc")
+    reference = tmp / "reference.nc"  # a copy: the test changes its time stamp
+    if not reference.exists():
+        shutil.copy2(ROOT / "resources" / "cuzr" / "reference.nc", reference)
+    cfg["reference"]["legacy"]["path"] = str(reference)
     cfg["design"].update(n_samples=8, n_batches=2)
     cfg["ego"].update(seeds=[0, 1], max_iter=max_iter, batch_size=2)
     cfg["report"]["field_strains"] = [0.1, 0.5]
@@ -120,12 +125,42 @@ def test_workflow_end_to_end(tmp_path: Path):
     assert second.sizes["evaluation"] == 8 + 4
     xr.testing.assert_equal(second["X"].isel(evaluation=slice(0, 10)), first["X"])
 
-    # only a report setting changed -> only the report reruns (it reads it through params)
-    cfg = yaml.safe_load((tmp_path / "tiny.yaml").read_text())
-    cfg["report"]["field_strains"] = [0.2, 0.5]
-    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(cfg))
-    dry = _smk(tmp_path, "-n")
-    assert _planned_rules(dry.stdout + dry.stderr) == {"report", "all"}
+    # each config key (and the reference file) reruns exactly the steps that read it
+    done = (tmp_path / "tiny.yaml").read_text()
+    for key, value, planned in RERUNS:
+        cfg = yaml.safe_load(done)
+        if key == "touch reference":
+            os.utime(cfg["reference"]["legacy"]["path"], (time.time() + 60,) * 2)
+        else:
+            *path, last = key.split(".")
+            section = cfg
+            for name in path:
+                section = section[name]
+            section[last] = value
+        (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+        dry = _smk(tmp_path, "-n")
+        assert _planned_rules(dry.stdout + dry.stderr) == {*planned, "all"}, key
+        (tmp_path / "tiny.yaml").write_text(done)
+
+
+DOWNSTREAM_OF_SIMULATE = {"simulate", "collect", "ego", "report"}
+#: (config key, new value, the rules a dry run must plan): every value a step reads reaches it
+#: through its rule's params or inputs, and nothing else reruns.
+RERUNS = [
+    ("report.field_strains", [0.2, 0.5], {"report"}),
+    ("report.compare.paper_optimum.c0", 0.2, {"report"}),
+    ("ego.max_iter", 3, {"ego", "report"}),
+    ("ego.n_local", 100, {"ego", "report"}),
+    ("ego.seeds", [0], {"design", *DOWNSTREAM_OF_SIMULATE}),
+    ("design.seed", 1, {"design", *DOWNSTREAM_OF_SIMULATE}),
+    ("parameters.c0", [0.1, 1.0], {"design", *DOWNSTREAM_OF_SIMULATE}),
+    ("objective.variant", "paper", DOWNSTREAM_OF_SIMULATE),
+    ("objective.weights", [0.5, 0.5], DOWNSTREAM_OF_SIMULATE),
+    ("objective.snapshot_strains", [0.05, 0.1, 0.5], {"reference", *DOWNSTREAM_OF_SIMULATE}),
+    ("solver.dtype", "float64", DOWNSTREAM_OF_SIMULATE),
+    ("solver.constants", {"chi_len_A": 25.0}, DOWNSTREAM_OF_SIMULATE),
+    ("touch reference", None, {"reference", *DOWNSTREAM_OF_SIMULATE}),
+]
 
 
 def _history_rows(results: Path) -> xr.Dataset | None:

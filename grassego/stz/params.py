@@ -20,7 +20,8 @@ class RunInputs:
     ``given``: the parameters as passed (name → (N,) float64); ``per_run``: every per-run quantity
     the solver needs (the required parameters, :data:`PER_RUN_FIELDS`, and ``chi_inf`` [1]);
     ``valid``: (N,) bool, False for runs rejected before solving; ``pe0``, ``pe_final``: (ny, nx)
-    float64 [eV/atom].
+    float64 [eV/atom]; ``rejected``: why runs are rejected, reason → (N,) bool (True where that
+    rule rejects the run).
     """
 
     given: dict[str, np.ndarray]
@@ -28,6 +29,11 @@ class RunInputs:
     valid: np.ndarray
     pe0: np.ndarray
     pe_final: np.ndarray
+    rejected: dict[str, np.ndarray]
+
+    def reasons(self, i: int) -> list[str]:
+        """Why run ``i`` is rejected (empty if it is valid)."""
+        return [reason for reason, mask in self.rejected.items() if mask[i]]
 
     @property
     def n_runs(self) -> int:
@@ -81,18 +87,26 @@ def prepare_inputs(params: Mapping[str, Iterable[float]], pe0: np.ndarray, pe_fi
     per_run = {k: np.full(n, float(getattr(constants, k))) for k in PER_RUN_FIELDS}
     per_run.update(given)
     with np.errstate(all="ignore"):
-        ok = np.ones(n, dtype=bool)
-        for v in per_run.values():
-            ok &= np.isfinite(v)
+        rejected = {}
+        rejected["a parameter is not finite"] = ~np.all(
+            [np.isfinite(v) for v in per_run.values()], axis=0)
         for k in ("c0", "s_y", "beta", "mu_GPa", "rho_kg_m3", "tau0_s", "ep", "T_Z_K",
                   "adapt_fac", "strain_rate_per_s", "chi_energy_factor"):
-            ok &= per_run[k] > 0
-        ok &= per_run["chi_len_A"] >= 0
-        ok &= (per_run["poisson"] > -1.0) & (per_run["poisson"] < 0.5)
+            rejected[f"{k} <= 0"] = ~(per_run[k] > 0)
+        rejected["chi_len_A < 0"] = ~(per_run["chi_len_A"] >= 0)
+        rejected["poisson outside (-1, 0.5)"] = ~((per_run["poisson"] > -1.0)
+                                                  & (per_run["poisson"] < 0.5))
         beta, e0 = per_run["beta"], per_run["E0"]
         # chi must start positive everywhere (exp(-1/chi) blows up for chi < 0)
-        ok &= per_run["chi_energy_factor"] * beta * (pe0.min() - e0) > 0
+        rejected[f"chi = beta (E - E0) <= 0 where the initial PE is lowest ({pe0.min():.6g}): "
+                 "E0 must lie below it"] = ~(per_run["chi_energy_factor"] * beta
+                                             * (pe0.min() - e0) > 0)
         # the paper's driver: reject when beta (E_final - E0) T_Z < threshold anywhere
-        ok &= beta * (pe_final.min() - e0) * per_run["T_Z_K"] >= constants.min_final_teff_K
+        rejected[f"final effective temperature beta (E_final - E0) T_Z below "
+                 f"{constants.min_final_teff_K:g} K where the final PE is lowest "
+                 f"({pe_final.min():.6g})"] = ~(beta * (pe_final.min() - e0) * per_run["T_Z_K"]
+                                                >= constants.min_final_teff_K)
         per_run["chi_inf"] = beta * (pe_final.max() - e0)
-    return RunInputs(given=given, per_run=per_run, valid=ok, pe0=pe0, pe_final=pe_final)
+    ok = ~np.any(list(rejected.values()), axis=0)
+    return RunInputs(given=given, per_run=per_run, valid=ok, pe0=pe0, pe_final=pe_final,
+                     rejected=rejected)

@@ -20,9 +20,6 @@ def canonical(obj):
     return json.dumps(obj)
 
 
-SOLVER_SETTINGS = canonical(
-    {"solver": config["solver"], "fixed": config.get("fixed", {})}
-)
 # What turns a parameter vector into delta: grassego.calibration.Calibration.from_config's input.
 CALIBRATION = canonical(
     {k: config.get(k, {}) for k in ("parameters", "fixed", "objective", "solver")}
@@ -33,10 +30,25 @@ REF = config["reference"]
 
 
 def reference_inputs(wildcards):
+    """The files the reference step reads: declared, so that a changed file reruns it."""
     if REF["source"] == "legacy":
         return {"source": REF["legacy"]["path"]}
     if REF["source"] == "forward":
         return {"source": REF["forward"]["base"]}
     if REF["dumps"]["md"]["enabled"]:
-        return {"dump": res("md/shear.dump.gz"), "lammps_log": res("md/log.lammps")}
-    return {}
+        return {"dumps": res("md/shear.dump.gz"), "lammps_log": res("md/log.lammps")}
+    from grassego.ingest import expand_dumps
+
+    files = {"dumps": [str(p) for p in expand_dumps(REF["dumps"]["files"])]}
+    return files | ({"lammps_log": REF["dumps"]["log"]} if REF["dumps"]["log"] else {})
+
+
+def reference_settings():
+    """What the reference step reads from the config, for its source only (so that, e.g., the
+    solver's settings rerun a forward reference but not a legacy one)."""
+    source = REF["source"]
+    settings = {"reference": {"source": source, source: REF[source]}}
+    if source == "forward":
+        settings |= {"solver": config["solver"], "fixed": config.get("fixed", {}),
+                     "parameters": config["parameters"]}
+    return canonical(settings)

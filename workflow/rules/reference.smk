@@ -7,10 +7,8 @@ rule reference:
     output:
         fields=res("reference/fields.nc"),
     params:
-        reference=canonical(REF),
+        settings=reference_settings(),
         snapshot_strains=config["objective"]["snapshot_strains"],
-        solver=SOLVER_SETTINGS,
-        parameters=canonical(config["parameters"]),
     conda:
         "../../envs/grassego.yaml"
     log:
