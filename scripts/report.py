@@ -3,7 +3,6 @@
 import json
 
 import numpy as np
-import pandas as pd
 import torch
 
 from grassego import ego, plots
@@ -14,6 +13,7 @@ from grassego.fields import engineering_shear, read_reference
 from grassego.logsetup import setup_logging
 from grassego.objective import nearest_frames
 from grassego.summary import (REFERENCE_LABEL, parameter_sets, summary_dict, summary_table)
+from grassego.tables import read_table
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
@@ -23,7 +23,7 @@ report_cfg = json.loads(smk.params.report)
 target = json.loads(smk.params.target)
 names = list(cfg["parameters"])
 reference = read_reference(smk.input.reference)
-training = pd.read_csv(smk.input.training)
+training = read_table(smk.input.training, text=["status"], required=["seed"])
 calib = Calibration.from_config(reference, cfg, threads=smk.threads)
 strains = report_cfg["field_strains"]
 

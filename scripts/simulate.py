@@ -3,19 +3,19 @@
 import json
 import time
 
-import pandas as pd
 import torch
 
 from grassego.calibration import Calibration
 from grassego.fields import read_reference, write_netcdf
 from grassego.logsetup import setup_logging
+from grassego.tables import read_table
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
 torch.set_num_threads(smk.threads)
 cfg = json.loads(smk.params.calibration)
-table = pd.read_csv(smk.input.batch)
 names = list(cfg["parameters"])
+table = read_table(smk.input.batch, required=["sample", *names])
 calib = Calibration.from_config(read_reference(smk.input.reference), cfg, threads=smk.threads)
 t0 = time.perf_counter()
 last = [t0]

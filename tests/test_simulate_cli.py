@@ -65,6 +65,12 @@ def test_backends_agree_from_the_command_line(reference, tmp_path):
     ("c0,s_y,beta,E0,colour\n0.3,1.0,8.0,-3.368,red\n", "unknown column"),
     ("c0,s_y,beta,E0\n0.3,1.0,eight,-3.368\n", "params.csv:2: column 'beta'"),
     ("c0,s_y,beta,E0\n", "no parameter rows"),
+    # one field too many: pandas took c0 as the index and shifted s_y's value into c0
+    ("c0,s_y,beta,E0\n0.3,1.0,8.0,-3.368\n0.3,1.0,8.0,-3.368,7\n",
+     "params.csv:3: 5 fields where the header has 4"),
+    ("c0,s_y,beta,E0\n0.3,1.0,8.0\n", "params.csv:2: 3 fields where the header has 4"),
+    ("c0,s_y,beta,E0,c0\n0.3,1.0,8.0,-3.368,0.4\n", "params.csv:1: column 'c0' appears twice"),
+    ("c0,s_y,beta,E0\n0.3,1_0,8.0,-3.368\n", "params.csv:2: column 's_y'"),
 ])
 def test_bad_params_file_is_a_clear_error(reference, tmp_path, capsys, csv, message):
     params = tmp_path / "params.csv"

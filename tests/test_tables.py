@@ -1,0 +1,47 @@
+"""Strict CSV tables: every row as wide as the header, numbers exact, errors name file and line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from grassego.errors import InputError
+from grassego.tables import read_table
+
+
+def test_numbers_come_back_bit_for_bit_with_integer_and_text_columns(tmp_path):
+    values = np.random.default_rng(0).random(50) * 1e-3
+    path = tmp_path / "t.csv"
+    lines = ["sample, x ,status"] + [f"{i}, {v:.17g},ok" for i, v in enumerate(values)]
+    path.write_text("\n".join(lines[:3] + [""] + lines[3:]) + "\n\n")  # blank lines are skipped
+    df = read_table(path, text=("status",))
+    assert list(df.columns) == ["sample", "x", "status"]
+    assert df["sample"].dtype == np.int64 and df["x"].dtype == np.float64
+    np.testing.assert_array_equal(df["x"].to_numpy(), values)
+    assert set(df["status"]) == {"ok"}
+
+
+def test_empty_cells_and_non_finite_numbers_are_kept(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\n1,\nnan,-inf\n")
+    df = read_table(path)
+    assert df["a"].dtype == np.float64 and np.isnan(df["a"][1]) and df["b"][1] == -np.inf
+    assert np.isnan(df["b"][0])
+
+
+@pytest.mark.parametrize("text,message", [
+    ("", ": empty file"),
+    ("a,b\n1,2\n3,4,5\n", ":3: 3 fields where the header has 2"),
+    ("a,b\n1\n", ":2: 1 fields where the header has 2"),
+    ("a, a\n1,2\n", ":1: column 'a' appears twice"),
+    ("a,,b\n1,2,3\n", ":1: header field 2 has no column name"),
+    ("a,b\n1,2\n\n1,x\n", ":4: column 'b' has a non-numeric value 'x'"),
+    ("b,c\n1,2\n", ":1: header lacks column(s) ['a']"),
+    ("a,d\nx,2\n", ":1: unknown column(s) ['d']"),
+])
+def test_malformed_tables_are_one_error_naming_file_and_line(tmp_path, text, message):
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+    with pytest.raises(InputError) as err:
+        read_table(path, required=["a"], allowed=["b", "c"])
+    assert str(err.value).startswith(f"{path}{message}")
