@@ -62,7 +62,8 @@ def _rows(path: Path) -> list[tuple[int, list[str]]]:
                 if cells:
                     rows.append((reader.line_num, cells))
     except UnicodeDecodeError as exc:
-        raise InputError(path, f"not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
+        raise InputError(path, f"not a UTF-8 text file ({exc.reason} at byte {exc.start})"
+                         ) from None
     except csv.Error as exc:
         raise InputError(path, f"not a readable CSV file ({exc})", line=reader.line_num) from None
     return rows
@@ -95,8 +96,9 @@ def read_table(path: str | Path, text: Collection[str] = (), required: Sequence[
 
     Column names (spaces around them dropped) must be non-empty and unique, include every
     ``required`` name and, unless ``allowed`` is None, no name outside ``required`` and
-    ``allowed``. Every non-empty line must have as many fields as the header; every cell of a column not named in ``text`` must
-    be a number: an empty cell, ``nan`` or ``inf`` are kept as NaN/±inf for the caller to judge.
+    ``allowed``. Every non-empty line must have as many fields as the header; every cell of a
+    column not named in ``text`` must be a number (an empty cell, ``nan`` or ``inf`` are kept
+    as NaN/±inf for the caller to judge).
     A number column of integers only is int64, any other float64 (decimal strings read
     correctly rounded, so ``%.17g`` values come back bit for bit); ``text`` columns are strings
     with surrounding spaces dropped. Raise :class:`InputError` naming the file and line.
