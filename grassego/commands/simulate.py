@@ -27,6 +27,7 @@ from grassego.stz import (
     simulate_batch,
     to_runs_dataset,
 )
+from grassego.stz.progress import RunProgress
 from grassego.tables import read_table
 
 log = logging.getLogger("grassego.simulate")
@@ -120,24 +121,17 @@ def run(args: argparse.Namespace) -> int:
     if args.batch_size is not None and args.batch_size < 1:
         raise InputError("--batch-size", f"must be >= 1, got {args.batch_size}")
     t0 = time.perf_counter()
-    chunk = {"n": 0}
-
-    def progress(frame: int, n_frames: int) -> None:
-        if frame == 1:
-            chunk["n"] += 1
-        if frame % 10 == 0 or frame == n_frames:
-            log.info("chunk %d: frame %d/%d (%.1f s)", chunk["n"], frame, n_frames,
-                     time.perf_counter() - t0)
-
     if args.backend == "fused" and _device(args.device) != "cpu":
         raise InputError("--backend", "the fused backend runs on the CPU only; use --backend torch "
                                       "(or auto) with --device cuda")
     log.info("simulating %d run(s) on %s (%s, backend %s)", n_runs, args.device, args.dtype,
              args.backend)
+    progress = RunProgress(log)
     try:
         res = simulate_batch(params, pe[0], pe[-1], keep_frames=keep, device=_device(args.device),
                              dtype=getattr(torch, args.dtype), constants=constants,
-                             progress=progress, batch_size=args.batch_size, compile=args.compile,
+                             progress=progress.frame, chunk_done=progress.chunk,
+                             batch_size=args.batch_size, compile=args.compile,
                              backend=args.backend, threads=args.threads)
     except ValueError as exc:
         raise InputError(args.reference, str(exc)) from exc
