@@ -45,3 +45,19 @@ def test_malformed_tables_are_one_error_naming_file_and_line(tmp_path, text, mes
     with pytest.raises(InputError) as err:
         read_table(path, required=["a"], allowed=["b", "c"])
     assert str(err.value).startswith(f"{path}{message}")
+
+
+def test_workflow_tables_read_back_as_written(tmp_path):
+    """The design and training CSVs as the workflow writes them (pandas, %.17g, NaN as an empty
+    cell) come back equal, dtypes included."""
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    table = pd.DataFrame({"sample": np.arange(6), "seed": [0, 0, 0, 1, 1, 1],
+                          "c0": rng.random(6), "E0": -3.4 + 1e-3 * rng.random(6),
+                          "delta": [0.1, np.nan, 0.3, 0.2, np.nan, 0.25],
+                          "status": ["ok", "diverged", "ok", "ok", "rejected_input", "ok"]})
+    path = tmp_path / "training.csv"
+    table.to_csv(path, index=False, float_format="%.17g")
+    back = read_table(path, text=["status"], required=["seed", "c0", "delta", "status"])
+    pd.testing.assert_frame_equal(back, table, check_exact=True)
