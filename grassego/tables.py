@@ -56,7 +56,7 @@ def _rows(path: Path) -> list[tuple[int, list[str]]]:
     """(line number, cells) of every non-empty line; the first is the header."""
     rows = []
     try:
-        with open(path, newline="", encoding="utf-8") as fh:
+        with open(path, newline="", encoding="utf-8-sig") as fh:  # Excel writes a BOM
             reader = csv.reader(fh, skipinitialspace=True)
             for cells in reader:
                 if cells:

@@ -21,6 +21,12 @@ def test_numbers_come_back_bit_for_bit_with_integer_and_text_columns(tmp_path):
     assert set(df["status"]) == {"ok"}
 
 
+def test_a_byte_order_mark_is_not_part_of_the_first_column_name(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes("c0,s_y\n1,2\n".encode("utf-8-sig"))
+    assert list(read_table(path, required=["c0"]).columns) == ["c0", "s_y"]
+
+
 def test_empty_cells_and_non_finite_numbers_are_kept(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("a,b\n1,\nnan,-inf\n")
