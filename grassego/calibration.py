@@ -115,8 +115,9 @@ class Calibration:
                               self.objective.snapshot_strains, "solver frames")
 
     def simulate(self, params: pd.DataFrame, keep_frames: Sequence[int] | None = None,
-                 progress=None):
+                 progress=None, chunk_done=None):
         """Run the batched solver on ``params``; returns a :class:`grassego.stz.StzResult`.
+        ``progress`` and ``chunk_done``: the hooks of :func:`grassego.stz.simulate_batch`.
 
         The shear-band instability amplifies rounding differences, so every evaluation of a
         parameter set must round identically in the design, the EGO loop and the report. The
@@ -131,16 +132,17 @@ class Calibration:
             return simulate_batch(params, self.pe0, self.pe_final,
                                   keep_frames=keep_frames, device=self.device, dtype=self.dtype,
                                   constants=self.model_constants, progress=progress,
+                                  chunk_done=chunk_done,
                                   backend=self.backend, threads=self.threads)
 
     def runs_dataset(self, params: pd.DataFrame, keep_frames: Sequence[int] | None = None,
-                     progress=None) -> xr.Dataset:
+                     progress=None, chunk_done=None) -> xr.Dataset:
         """Simulate ``params`` and return the runs dataset with the distances merged in."""
         from grassego.stz import to_runs_dataset
 
         if keep_frames is None:
             keep_frames = self.snapshot_frames()
-        result = self.simulate(params, keep_frames, progress)
+        result = self.simulate(params, keep_frames, progress, chunk_done)
         runs = to_runs_dataset(result, params, x=self.reference["x"].values,
                                y=self.reference["y"].values)
         runs = mark_elastic(runs, runs["mu_GPa"].values if "mu_GPa" in runs

@@ -18,6 +18,20 @@ When the two ranks differ (rA ≠ rB) the ``unequal`` policy decides:
 - ``"infinite"`` (eq. 8): each keeps its own rank, and the |rA − rB| missing directions count as
   orthogonal (θ = π/2), which for the geodesic adds |rA − rB|·π²/4 under the root.
 
+Fields without energy: directions a field does not have are not part of its subspace. A field's
+*available* rank is its numerical rank, the count of σ_i > max(n, m)·ε·σ_1 (as
+``numpy.linalg.matrix_rank``), and 0 when σ_1 is below the smallest normal float64 (an all-zero
+field); every rank rule is clipped to it. Where a policy compares a subspace at more directions
+than it has, the missing ones count as orthogonal (θ = π/2), as in eq. 8. Hence:
+
+- an all-zero field spans no subspace: its distance to another zero field is 0, and to a field
+  of rank p (compared at p directions under every policy, ``"min"`` included) it is the largest
+  any metric gives for p angles of π/2: geodesic π/2·√p, chordal √p, procrustes √(2p),
+  binet_cauchy 1, asimov π/2;
+- a uniform (constant, non-zero) field has rank 1, its subspace spanned by the uniform vector;
+  at distance 0 from any other uniform field, and, compared with a field of rank p under
+  ``"max"``, one principal angle plus p − 1 orthogonal directions.
+
 Numerics: angles are ``atan2(sin θ, cos θ)`` with cosines from the SVD of U_Aᵀ U_B and sines from
 the SVD of (I − U_A U_Aᵀ) U_B, so nearly identical subspaces give ~1e-8, not ~1e-4 (arccos alone
 loses half the digits near θ = 0). Everything is batched over leading dimensions in torch;
@@ -47,7 +61,7 @@ class RankRule:
 
     ``kind``: ``"fixed"`` (keep ``value`` singular vectors), ``"rtol"`` (keep σ_i > value·σ_1), or
     ``"energy"`` (smallest p with Σ_{i≤p} σ_i² ≥ value·Σ σ_i²). Ranks are clipped to
-    [1, min(n, m)].
+    [1, min(n, m)]; :func:`project` clips them further to the field's available rank.
     """
 
     kind: Literal["fixed", "rtol", "energy"] = "fixed"
@@ -101,16 +115,30 @@ class GrassmannPoints:
 
     basis: torch.Tensor  # (..., n, k) orthonormal columns, descending singular values
     singular_values: torch.Tensor  # (..., k)
-    rank: torch.Tensor  # (...,) int64
+    rank: torch.Tensor  # (...,) int64, the rule's rank clipped to ``available``
+    available: torch.Tensor  # (...,) int64, directions with energy (numerical rank)
+
+
+def available_rank(s: torch.Tensor, size: int) -> torch.Tensor:
+    """Numerical rank (int64, shape ``s.shape[:-1]``) of matrices with largest dimension ``size``
+    and singular values ``s`` sorted descending: the count of σ_i > size·ε·σ_1, 0 where σ_1 is
+    below the smallest normal float (no energy, e.g. an all-zero field)."""
+    info = torch.finfo(s.dtype)
+    count = (s > size * info.eps * s[..., :1]).sum(-1)
+    return torch.where(s[..., 0] < info.tiny, torch.zeros_like(count), count)
 
 
 def project(fields: torch.Tensor, rule: RankRule | int | str = 5,
             space: Literal["column", "row"] = "column") -> GrassmannPoints:
-    """Project field matrices ``(..., n, m)`` onto the Grassmann manifold (thin SVD, eq. 2)."""
+    """Project field matrices ``(..., n, m)`` onto the Grassmann manifold (thin SVD, eq. 2).
+
+    The rank kept is the rule's, clipped to the field's available rank (0 for a field without
+    energy: see the module doc)."""
     rule = RankRule.parse(rule)
     u, s, vh = torch.linalg.svd(fields, full_matrices=False)
     basis = u if space == "column" else vh.transpose(-1, -2)
-    return GrassmannPoints(basis, s, rule.ranks(s))
+    available = available_rank(s, max(fields.shape[-2:]))
+    return GrassmannPoints(basis, s, torch.minimum(rule.ranks(s), available), available)
 
 
 def _mask(basis: torch.Tensor, rank: torch.Tensor) -> torch.Tensor:
@@ -124,8 +152,10 @@ def principal_angles(a: GrassmannPoints, b: GrassmannPoints,
     """Principal angles between two batches of subspaces.
 
     Returns ``(theta, n_angles, n_missing)``: ``theta`` is ``(..., k)`` ascending, valid in its
-    first ``n_angles`` entries (zero beyond), and ``n_missing`` is the count of extra
-    directions of the larger subspace (non-zero only for ``unequal="infinite"``).
+    first ``n_angles`` entries (zero beyond), and ``n_missing`` is the count of compared
+    directions one subspace lacks, to be counted as orthogonal: the extra directions of the
+    larger subspace for ``unequal="infinite"``, and under every policy those a field without
+    enough energy does not have (module doc).
     """
     if unequal not in UNEQUAL:
         raise ValueError(f"unknown unequal-rank policy {unequal!r}; use one of {UNEQUAL}")
@@ -133,7 +163,11 @@ def principal_angles(a: GrassmannPoints, b: GrassmannPoints,
     if unequal == "max":
         ra = rb = torch.maximum(ra, rb)
     elif unequal == "min":
-        ra = rb = torch.minimum(ra, rb)
+        # a field without energy is compared at the other field's rank, not at none
+        low = torch.minimum(ra, rb)
+        ra = rb = torch.where(low == 0, torch.maximum(ra, rb), low)
+    wanted = torch.maximum(ra, rb)
+    ra, rb = torch.minimum(ra, a.available), torch.minimum(rb, b.available)
     ua, ub = _mask(a.basis, ra), _mask(b.basis, rb)
     r = torch.minimum(ra, rb)
     cos = torch.linalg.svdvals(ua.transpose(-1, -2) @ ub).clamp(0.0, 1.0)  # descending
@@ -149,7 +183,7 @@ def principal_angles(a: GrassmannPoints, b: GrassmannPoints,
     sin_idx = (r[..., None] - 1 - idx).clamp(0, k - 1)
     sin_paired = torch.gather(sin, -1, sin_idx.expand_as(sin))
     theta = torch.where(valid, torch.atan2(sin_paired, cos), torch.zeros_like(cos))
-    return theta, r, (ra - rb).abs()
+    return theta, r, wanted - r
 
 
 def _from_angles(theta: torch.Tensor, n_angles: torch.Tensor, n_missing: torch.Tensor,

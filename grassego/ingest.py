@@ -24,7 +24,8 @@ metal and real units (kcal/mol converted); for lj units both stay reduced (ε/at
 the attributes say so).
 
 Every problem with the input raises :class:`~grassego.errors.InputError` naming the file, and
-the NetCDF file is written (atomically) only after all frames succeeded.
+the NetCDF file is written (atomically) only after all frames succeeded. A series needs at least
+:data:`MIN_FRAMES` frames, and every per-atom value used must be finite.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import os
 import re
 import warnings
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 import xarray as xr
@@ -54,6 +55,10 @@ _POSITION_COLUMNS = {"x": "X", "y": "Y", "z": "Z", "xu": "X", "yu": "Y", "zu": "
 _CHUNK = 1 << 24
 #: Factor from the LAMMPS energy unit of a units style to the unit stored (eV, or reduced ε).
 ENERGY_TO_EV: dict[str, float] = {"metal": 1.0, "real": 0.0433641043, "lj": 1.0}
+#: Fewest dump frames a reference can be made of: frame 0 is the strain reference (its strain
+#: field is zero) and the initial energy field, and the calibration needs a sheared frame too,
+#: for the final energy field (χ∞) and the strain fields it compares.
+MIN_FRAMES = 2
 
 
 # ----------------------------------------------------------------------------------------------
@@ -229,6 +234,11 @@ def ingest_dumps(
                                 f"{files[0]} ({' '.join(scans[0][0])})")
     columns = scans[0][0]
     frame_file = [f for f, (_, n) in zip(files, scans) for _ in range(n)]
+    if len(frame_file) < MIN_FRAMES:
+        raise InputError(files[0], f"only {len(frame_file)} frame; a reference needs at least "
+                                   f"{MIN_FRAMES}: frame 0 is the strain reference (zero strain) "
+                                   f"and later frames give the strain fields and the final "
+                                   f"energy field the calibration compares")
     per_atom_stress = stress_column if log_file is None else None
     mapping = _column_map(columns, files[0], pe_column, per_atom_stress)
     unwrapped = any(c in columns for c in ("xu", "yu", "zu"))
@@ -240,6 +250,8 @@ def ingest_dumps(
                               f"{n_frames} is malformed")
 
     names = ["pe", "exy"] + (["d2min"] if d2min else [])
+    labels = [f"per-atom potential energy (column {pe_column!r})", "atomic strain (OVITO)",
+              "D2min (OVITO)"]  # what the per-atom arrays of each name are, for messages
     fields = np.empty((len(names), n_frames, grid[1], grid[0]), dtype=np.float32)
     strain = np.empty(n_frames)
     frame_stress = np.empty(n_frames)
@@ -270,9 +282,13 @@ def ingest_dumps(
                     np.asarray(data.particles["Strain Tensor"])[:, 3]]
         if d2min:
             per_atom.append(np.asarray(data.particles["Nonaffine Squared Displacement"]))
+        step = int(data.attributes.get("Timestep", k))
+        _check_finite(zip(labels, per_atom), path, k, step)
         if per_atom_stress:
+            sxy = np.asarray(data.particles["sxy"])
+            _check_finite([(f"per-atom stress (column {per_atom_stress!r})", sxy)], path, k, step)
             volume = cell.lx * cell.ly * (1.0 if dims == 2 else float(data.cell[2, 2]))
-            frame_stress[k] = float(np.sum(data.particles["sxy"])) / volume
+            frame_stress[k] = float(np.sum(sxy)) / volume
         try:
             result = coarse_grain(np.asarray(data.particles.positions),
                                   np.stack(per_atom, axis=1), cell, width=width, cutoff=cutoff,
@@ -320,6 +336,18 @@ def ingest_dumps(
     log.info("wrote %s: %d frames of %d x %d, %d stress points", out, n_frames, grid[0],
              grid[1], strain_ss.size)
     return ds
+
+
+def _check_finite(per_atom: Iterable[tuple[str, np.ndarray]], path: Path, k: int,
+                  step: int) -> None:
+    """InputError naming the file, frame ``k`` and ``step`` if any per-atom value of the
+    ``(what, values)`` pairs is NaN or infinite (it would make every grid point within the
+    cut-off of the atom NaN)."""
+    for what, values in per_atom:
+        bad = int(np.count_nonzero(~np.isfinite(values)))
+        if bad:
+            raise InputError(path, f"frame {k} (timestep {step}): {bad} of {values.size} atoms "
+                                   f"have a non-finite {what}")
 
 
 def _stress_curve(log_file: str | os.PathLike | None, stress_column: str, units: str,

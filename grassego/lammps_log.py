@@ -64,13 +64,15 @@ def _numbers(tokens: list[str]) -> list[float] | None:
 
 
 def read_log(path: str | os.PathLike) -> list[ThermoRun]:
-    """All thermo tables of a LAMMPS log, in order. InputError if the file has none."""
+    """All thermo tables with rows of a LAMMPS log, in order. InputError if the file has none:
+    naming the line of the first header if there are headers without rows."""
     path = Path(path)
     try:
         text = path.read_text(errors="replace")
     except OSError as exc:
         raise InputError(path, f"cannot read the log ({exc.strerror or exc})") from exc
     runs: list[ThermoRun] = []
+    empty: list[int] = []  # header lines of tables without a row
     names: tuple[str, ...] | None = None
     rows: list[list[float]] = []
     header_line, skipped = 0, []
@@ -80,6 +82,8 @@ def read_log(path: str | os.PathLike) -> list[ThermoRun]:
             data = np.asarray(rows, dtype=np.float64)
             runs.append(ThermoRun(names, {n: data[:, k] for k, n in enumerate(names)},
                                   header_line, completed, skipped))
+        elif names is not None:
+            empty.append(header_line)
 
     for number, line in enumerate(text.splitlines(), start=1):
         tokens = line.split()
@@ -101,6 +105,12 @@ def read_log(path: str | os.PathLike) -> list[ThermoRun]:
             continue
         rows.append(values)
     close(False)
+    if not runs and empty:
+        more = f" (and {len(empty) - 1} more like it)" if len(empty) > 1 else ""
+        raise InputError(path, f"the run at this line has a thermo header but no rows{more}: "
+                               f"it stopped before its first thermo output, or no line below "
+                               f"the header is numeric with one value per column",
+                         line=empty[0])
     if not runs:
         raise InputError(path, "no thermo table found (a header line starting with 'Step'; "
                                "only one-line thermo styles are supported)")

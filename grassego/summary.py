@@ -1,9 +1,15 @@
 """The calibration summary: every reported optimum (each seed's, and named comparison sets such
 as the paper's published optimum or the validation target) with its Δ, the spread over seeds,
-and the physical fidelity of each set (:mod:`grassego.fidelity`) beside the MD's."""
+and the physical fidelity of each set (:mod:`grassego.fidelity`) beside the MD's.
+
+``summary.json`` is strict JSON (:func:`summary_json`): a missing value (NaN, e.g. the Δ of a set
+whose run failed or a band width where no band formed) is ``null``, as is an infinite one.
+"""
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -81,3 +87,23 @@ def summary_dict(results: Mapping[int, EGOResult], names: Sequence[str],
                                           for n in names} for r in per_seed},
         }
     return out
+
+
+def _json_ready(value: Any) -> Any:
+    """``value`` with NumPy scalars and arrays as Python numbers and lists, and every
+    non-finite float as None; mappings and sequences are converted recursively."""
+    if isinstance(value, Mapping):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def summary_json(summary: Mapping[str, Any]) -> str:
+    """The summary as strict JSON text (indented, newline-terminated): NaN and ±inf become
+    ``null``, NumPy numbers plain ones; anything else JSON cannot hold is a ``TypeError``."""
+    return json.dumps(_json_ready(summary), indent=2, allow_nan=False) + "\n"

@@ -10,6 +10,7 @@ from grassego.atomic import atomic_path
 from grassego.calibration import check_initial_designs
 from grassego.fields import RUN_STATUS
 from grassego.logsetup import setup_logging
+from grassego.tables import read_table
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
@@ -25,7 +26,7 @@ for path in smk.input.runs:
             frame[col] = ds[col].values
         frame["status"] = [status_name.get(int(s), "unknown") for s in ds["status"].values]
         frames.append(frame)
-seeds = pd.read_csv(smk.input.samples, usecols=["sample", "seed"])
+seeds = read_table(smk.input.samples, required=["sample", "seed"])[["sample", "seed"]]
 table = pd.concat(frames).merge(seeds, on="sample", validate="one_to_one").sort_values("sample")
 check_initial_designs(table)
 with atomic_path(smk.output.training) as tmp:

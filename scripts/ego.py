@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 
 from grassego import ego
@@ -14,6 +13,7 @@ from grassego.atomic import atomic_path
 from grassego.calibration import Calibration, problem_fingerprint
 from grassego.fields import read_reference
 from grassego.logsetup import setup_logging
+from grassego.tables import read_table
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
@@ -23,7 +23,8 @@ ego_cfg = json.loads(smk.params.ego)
 seed = int(smk.wildcards.seed)
 names = list(cfg["parameters"])
 bounds = np.array([cfg["parameters"][n] for n in names], dtype=np.float64)
-training = pd.read_csv(smk.input.training)
+training = read_table(smk.input.training, text=["status"],
+                      required=["seed", *names, "delta", "status"])
 training = training[training["seed"] == seed]
 reference = read_reference(smk.input.reference)
 settings = ego.EGOSettings.from_config(ego_cfg)

@@ -3,7 +3,6 @@
 import json
 
 import numpy as np
-import pandas as pd
 import torch
 
 from grassego import ego, plots
@@ -13,7 +12,9 @@ from grassego.fidelity import dataset_fidelity, row_profile
 from grassego.fields import engineering_shear, read_reference
 from grassego.logsetup import setup_logging
 from grassego.objective import nearest_frames
-from grassego.summary import (REFERENCE_LABEL, parameter_sets, summary_dict, summary_table)
+from grassego.summary import (REFERENCE_LABEL, parameter_sets, summary_dict, summary_json,
+                              summary_table)
+from grassego.tables import read_table
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
@@ -23,7 +24,7 @@ report_cfg = json.loads(smk.params.report)
 target = json.loads(smk.params.target)
 names = list(cfg["parameters"])
 reference = read_reference(smk.input.reference)
-training = pd.read_csv(smk.input.training)
+training = read_table(smk.input.training, text=["status"], required=["seed"])
 calib = Calibration.from_config(reference, cfg, threads=smk.threads)
 strains = report_cfg["field_strains"]
 
@@ -46,7 +47,7 @@ with atomic_path(smk.output.summary) as tmp:
     table.to_csv(tmp, index=False, float_format="%.6g")
 n_initial = training.groupby("seed").size().to_dict()
 summary = summary_dict(results, names, deltas, fidelity, n_initial, cfg["objective"], target)
-write_text_atomic(smk.output.summary_json, json.dumps(summary, indent=2, default=float) + "\n")
+write_text_atomic(smk.output.summary_json, summary_json(summary))
 
 # ---- figures ---------------------------------------------------------------------------------
 fig = dict(zip(smk.params.figure_names, smk.output.figures))

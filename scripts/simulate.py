@@ -3,32 +3,25 @@
 import json
 import time
 
-import pandas as pd
 import torch
 
 from grassego.calibration import Calibration
 from grassego.fields import read_reference, write_netcdf
 from grassego.logsetup import setup_logging
+from grassego.stz.progress import RunProgress
+from grassego.tables import read_table
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
 torch.set_num_threads(smk.threads)
 cfg = json.loads(smk.params.calibration)
-table = pd.read_csv(smk.input.batch)
 names = list(cfg["parameters"])
+table = read_table(smk.input.batch, required=["sample", *names])
 calib = Calibration.from_config(read_reference(smk.input.reference), cfg, threads=smk.threads)
 t0 = time.perf_counter()
-last = [t0]
-
-
-def progress(frame, n_frames):
-    now = time.perf_counter()
-    if now - last[0] > 10 or frame == n_frames:
-        last[0] = now
-        log.info("batch of %d runs: frame %d/%d (%.0f s)", len(table), frame, n_frames, now - t0)
-
-
-runs = calib.runs_dataset(calib.parameter_table(table[names].to_numpy()), progress=progress)
+progress = RunProgress(log)
+runs = calib.runs_dataset(calib.parameter_table(table[names].to_numpy()), progress=progress.frame,
+                          chunk_done=progress.chunk)
 runs = runs.assign_coords(sample=("run", table["sample"].to_numpy()))
 write_netcdf(runs, smk.output.runs)
 ok = int((runs["status"] == 0).sum())

@@ -161,3 +161,61 @@ def test_figure3_shifted_bands_closer_than_band_and_homogeneous():
     e_homog = frobenius_distance(band_a, homogeneous).item()
     assert g_bands < 0.8 * g_homog
     assert e_bands > 1.2 * e_homog
+
+
+#: Each metric at p principal angles of π/2 (module doc): the largest it gives for rank p.
+ORTHOGONAL = {
+    "geodesic": lambda p: math.pi / 2 * math.sqrt(p),
+    "chordal": math.sqrt,
+    "procrustes": lambda p: math.sqrt(2 * p),
+    "binet_cauchy": lambda p: 1.0,
+    "asimov": lambda p: math.pi / 2,
+}
+
+
+@pytest.mark.parametrize("metric", METRICS)
+@pytest.mark.parametrize("unequal", ["max", "min", "infinite"])
+@pytest.mark.parametrize("rank", [3, "energy:0.99", "rtol:1e-3"])
+def test_zero_field_is_orthogonal_to_everything_but_zero(metric, unequal, rank):
+    a, _ = _pair_with_angles(ANGLES)  # rank 4
+    zero = torch.zeros(N, N, dtype=torch.float64)
+    p = int(project(a, rank).rank)
+    kw = dict(metric=metric, rank=rank, unequal=unequal)
+    for x, y in ((a, zero), (zero, a)):
+        res = grassmann_distance(x, y, **kw)
+        assert res.distance.item() == pytest.approx(ORTHOGONAL[metric](p), abs=1e-12)
+    res = grassmann_distance(zero, 0.0 * a, **kw)
+    assert res.distance.item() == 0.0 and int(res.rank_a) == int(res.rank_b) == 0
+
+
+def test_metric_maxima_equal_the_formulas_at_right_angles():
+    a, b = _pair_with_angles([math.pi / 2] * 3)
+    for metric, at_right_angles in ORTHOGONAL.items():
+        d = grassmann_distance(a, b, metric=metric, rank=3).distance.item()
+        assert d == pytest.approx(at_right_angles(3), abs=1e-12)
+
+
+def test_uniform_field_is_rank_one_spanned_by_the_uniform_vector():
+    uniform = torch.full((N, N), 0.3, dtype=torch.float64)
+    for rank in (5, "energy:0.99", "rtol:1e-12", "energy:1"):
+        pts = project(uniform, rank)
+        assert int(pts.rank) == int(pts.available) == 1
+        ones = torch.ones(N, dtype=torch.float64) / math.sqrt(N)
+        assert abs(pts.basis[:, 0] @ ones).item() == pytest.approx(1.0, abs=1e-14)
+        assert grassmann_distance(uniform, -7.0 * uniform, rank=rank).distance.item() < 1e-7
+    # a rank-1 field whose column direction meets the uniform vector at angle θ
+    q = _orthonormal(N, seed=4)
+    ones = torch.ones(N, dtype=torch.float64) / math.sqrt(N)
+    w = q[:, 0] - (q[:, 0] @ ones) * ones
+    w = w / w.norm()
+    theta = 0.7
+    u = math.cos(theta) * ones + math.sin(theta) * w
+    b = torch.outer(u, q[:, 1])
+    assert grassmann_distance(uniform, b, rank=1).distance.item() == pytest.approx(theta, abs=1e-12)
+    # against a rank-4 field, 'max' counts its 3 absent directions as orthogonal
+    a, _ = _pair_with_angles(ANGLES)
+    d_max = grassmann_distance(uniform, a, rank=4, unequal="max").distance.item()
+    d_inf = grassmann_distance(uniform, a, rank=4, unequal="infinite").distance.item()
+    theta1 = math.acos((project(a, 4).basis[:, :4].T @ ones).norm().item())  # to span(a)
+    assert d_max == pytest.approx(d_inf, abs=1e-12)
+    assert d_max == pytest.approx(math.sqrt(theta1**2 + 3 * math.pi**2 / 4), abs=1e-12)

@@ -241,3 +241,49 @@ def test_cli_ingest(lj_frames, lj_dir, tmp_path, capsys):
     assert "log.lammps" in capsys.readouterr().err
     assert cli.main(["ingest", str(tmp_path / "missing.*"), "--out", str(out)]) == 2
     assert "missing.*: no such dump file" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------------------------
+# a small square lattice (no LAMMPS run needed)
+# ----------------------------------------------------------------------------------------------
+def _lattice_frames(gammas: list[float], side: int = 16) -> tuple[list[list[str]], np.ndarray]:
+    """A ``side`` × ``side`` square lattice (spacing 1) affinely sheared by each γ: the dump
+    frames (timesteps 0, 100, …) and the per-atom energies."""
+    ids = np.arange(1, side * side + 1)
+    pos = np.stack(np.meshgrid(np.arange(side) + 0.5, np.arange(side) + 0.5), -1).reshape(-1, 2)
+    pe = -3.0 + 0.01 * np.sin(pos[:, 0])
+    frames = [_frame(100 * k, ids, np.ones_like(ids), pos + np.c_[g * pos[:, 1], 0 * ids], pe,
+                     (0.0, side, 0.0, side, g * side)) for k, g in enumerate(gammas)]
+    return frames, pe
+
+
+def test_non_finite_per_atom_energy_names_frame_file_and_count(tmp_path):
+    frames, _ = _lattice_frames([0.0, 0.01, 0.02])
+    for k in (12, 40, 77):  # atom lines: id type x y z c_pe c_sxy
+        fields = frames[1][k].split()
+        frames[1][k] = " ".join(fields[:5] + ["nan"] + fields[6:])
+    dump = _write(tmp_path / "nan.dump", frames)
+    out = tmp_path / "out.nc"
+    with pytest.raises(InputError) as err:
+        ingest_dumps([dump], out, stress_column="c_sxy", **LJ_CG)
+    assert str(err.value) == (f"{dump}: frame 1 (timestep 100): 3 of 256 atoms have a non-finite "
+                              "per-atom potential energy (column 'c_pe')")
+    _no_output(out)
+
+
+def test_a_single_frame_is_refused_before_ovito_reads_it(tmp_path):
+    frames, _ = _lattice_frames([0.0])
+    dump = _write(tmp_path / "one.dump", frames)
+    out = tmp_path / "out.nc"
+    with pytest.raises(InputError) as err:
+        ingest_dumps([dump], out, stress_column="c_sxy", **LJ_CG)
+    assert str(err.value).startswith(f"{dump}: only 1 frame; a reference needs at least 2")
+    _no_output(out)
+
+
+def test_lattice_of_two_frames_ingests(tmp_path):
+    frames, pe = _lattice_frames([0.0, 0.02])
+    ds = ingest_dumps([_write(tmp_path / "two.dump", frames)], tmp_path / "two.nc",
+                      stress_column="c_sxy", **LJ_CG)
+    np.testing.assert_allclose(ds["exy"][1], 0.01, atol=2e-6)
+    np.testing.assert_allclose(float(ds["pe"].mean()), pe.mean(), atol=1e-3)

@@ -97,6 +97,18 @@ def test_no_thermo_table(tmp_path):
         read_log(path)
 
 
+def test_header_without_rows_names_its_line(tmp_path):
+    path = tmp_path / "log.lammps"
+    path.write_text("LAMMPS (22 Jul 2025)\nunits lj\nrun 100\n"
+                    "   Step          Temp          E_pair\n"
+                    "ERROR: Lost atoms: original 10 current 9 (src/thermo.cpp:488)\n")
+    with pytest.raises(InputError) as err:
+        read_log(path)
+    assert err.value.line == 4
+    assert str(err.value).startswith(f"{path}:4: the run at this line has a thermo header but "
+                                     "no rows")
+
+
 def test_tilt_flip_is_undone():
     lx = np.full(6, 10.0)
     flipped = np.array([0.0, 2.0, 4.0, -4.0, -2.0, 0.0])  # LAMMPS flipped at xy > lx/2

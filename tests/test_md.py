@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from grassego import cli
-from grassego.errors import GrassegoError
+from grassego.errors import GrassegoError, InputError
 from grassego.lammps_log import read_log
 from grassego.md import run_shear_md
 
@@ -66,3 +66,26 @@ def test_bad_parameters(tmp_path):
     with pytest.raises(GrassegoError, match="input deck not found"):
         run_shear_md(tmp_path, deck=tmp_path / "missing.in")
     assert cli.main(["md", "--out-dir", str(tmp_path), "--rate", "3e-3"]) == 2
+
+
+@pytest.mark.parametrize("name", ["my runs", "run$1", "run*", "r%", "it's", "a`b", "tab\there"])
+def test_paths_lammps_would_mangle_are_refused_before_it_starts(tmp_path, name, capsys):
+    out = tmp_path / name / "md"
+    with pytest.raises(InputError, match="LAMMPS would mangle a dump path"):
+        run_shear_md(out)
+    assert cli.main(["md", "--out-dir", str(out)]) == 2
+    assert str(out) in capsys.readouterr().err
+    assert not (tmp_path / name).exists()
+
+
+def test_a_failed_lammps_run_leaves_no_partial_file(tmp_path):
+    deck = tmp_path / "broken.in"
+    deck.write_text("units lj\ndimension 2\nregion box block 0 4 0 4 -0.5 0.5\n"
+                    "create_box 1 box\ncreate_atoms 1 single 1 1 0\nmass 1 1\n"
+                    "pair_style lj/cut 2.5\npair_coeff * * 1 1\n"
+                    "dump frames all custom 1 ${dumpfile} id type x y z\nrun 1\n"
+                    "no_such_command\n")
+    out = tmp_path / "md"
+    with pytest.raises(GrassegoError, match="no_such_command"):
+        run_shear_md(out, deck=deck)
+    assert sorted(p.name for p in out.iterdir()) == []

@@ -152,6 +152,25 @@ def test_distance_cli_json(cuzr_reference_path, tmp_path, capsys):
     assert rc == 0 and "d_field" in capsys.readouterr().out
 
 
+def test_distance_cli_zero_field_is_farthest_not_nearest(cuzr_reference_path, tmp_path, capsys):
+    """An all-zero strain field spans no subspace: π/2 per reference direction, 0 to itself."""
+    ref = read_reference(cuzr_reference_path)
+    zero = build_reference(
+        pe=ref["pe"].values, exy=np.zeros_like(ref["exy"].values), strain=ref["strain"].values,
+        x=ref["x"].values, y=ref["y"].values, strain_ss=ref["strain_ss"].values,
+        stress_strain=ref["stress_strain"].values, shear_convention="engineering")
+    path = tmp_path / "zero.nc"
+    write_reference(zero, path)
+    assert main(["distance", str(cuzr_reference_path), str(path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    np.testing.assert_allclose(out["per_snapshot"], np.pi / 2 * np.sqrt(out["ranks_a"]),
+                               atol=1e-12)
+    assert min(out["ranks_a"]) >= 1
+    assert main(["distance", str(path), str(path), "--json", "--unequal", "min"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["d_field"] == 0.0 and out["ranks_a"] == [0] * 9
+
+
 def test_distance_cli_bad_file(tmp_path, cuzr_reference_path, capsys):
     bad = tmp_path / "bad.nc"
     bad.write_text("not netcdf")

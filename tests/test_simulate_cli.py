@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -41,7 +43,21 @@ def test_simulate_writes_runs_file(reference, tmp_path, caplog):
     assert tau[0, 4] == pytest.approx(20.0 * 0.02, rel=1e-5)  # elastic start: mu * gamma
     assert 1.0 < np.nanmax(tau[0]) < 6.0 and np.all(np.isnan(tau[1]))
     np.testing.assert_allclose(ds["x"].values, (np.arange(8) + 0.5) * 50.0)
-    assert "frame 20/20" in caplog.text
+    assert "runs 1/1 solved" in caplog.text  # the rejected run is not solved
+
+
+def test_simulate_logs_rate_and_eta_after_every_chunk(reference, tmp_path, caplog):
+    params = tmp_path / "params.csv"
+    params.write_text("c0,s_y,beta,E0\n" + "0.3,1.0,8.0,-3.368\n" * 3)
+    with caplog.at_level("INFO", logger="grassego.simulate"):
+        code = main(["simulate", "--reference", str(reference), "--params", str(params),
+                     "--out", str(tmp_path / "runs.nc"), "--dtype", "float32",
+                     "--batch-size", "1", "--threads", "1", "--constant", "max_strain=0.1",
+                     "--constant", "n_frames=20", "--snapshot-strains", "0.1"])
+    assert code == 0
+    lines = [r.getMessage() for r in caplog.records if "solved in" in r.getMessage()]
+    assert [line.split(" solved")[0] for line in lines] == ["runs 1/3", "runs 2/3", "runs 3/3"]
+    assert all(re.search(r"[0-9.e+]+ runs/s, ETA \d+ s$", line) for line in lines)
 
 
 def test_backends_agree_from_the_command_line(reference, tmp_path):
@@ -65,6 +81,12 @@ def test_backends_agree_from_the_command_line(reference, tmp_path):
     ("c0,s_y,beta,E0,colour\n0.3,1.0,8.0,-3.368,red\n", "unknown column"),
     ("c0,s_y,beta,E0\n0.3,1.0,eight,-3.368\n", "params.csv:2: column 'beta'"),
     ("c0,s_y,beta,E0\n", "no parameter rows"),
+    # one field too many: pandas took c0 as the index and shifted s_y's value into c0
+    ("c0,s_y,beta,E0\n0.3,1.0,8.0,-3.368\n0.3,1.0,8.0,-3.368,7\n",
+     "params.csv:3: 5 fields where the header has 4"),
+    ("c0,s_y,beta,E0\n0.3,1.0,8.0\n", "params.csv:2: 3 fields where the header has 4"),
+    ("c0,s_y,beta,E0,c0\n0.3,1.0,8.0,-3.368,0.4\n", "params.csv:1: column 'c0' appears twice"),
+    ("c0,s_y,beta,E0\n0.3,1_0,8.0,-3.368\n", "params.csv:2: column 's_y'"),
 ])
 def test_bad_params_file_is_a_clear_error(reference, tmp_path, capsys, csv, message):
     params = tmp_path / "params.csv"

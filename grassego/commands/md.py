@@ -18,7 +18,9 @@ from grassego.md import run_shear_md
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("md", help="run the small LAMMPS 2-D LJ glass shear simulation",
                        description=__doc__)
-    p.add_argument("--out-dir", required=True, help="directory for the dump, log and run.json")
+    p.add_argument("--out-dir", required=True,
+                   help="directory for the dump, log and run.json (its absolute path must not "
+                        "contain whitespace or any of \"$%%'*\\`: LAMMPS would mangle it)")
     p.add_argument("--atoms", type=int, default=4096,
                    help="atom count, rounded to a square number (default %(default)s)")
     p.add_argument("--max-strain", type=float, default=0.5,

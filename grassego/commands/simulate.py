@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 
 from grassego.errors import InputError
@@ -28,6 +27,8 @@ from grassego.stz import (
     simulate_batch,
     to_runs_dataset,
 )
+from grassego.stz.progress import RunProgress
+from grassego.tables import read_table
 
 log = logging.getLogger("grassego.simulate")
 
@@ -82,38 +83,15 @@ def parse_constants(items: list[str]) -> ModelConstants:
 
 
 def read_params(path: str | Path) -> dict[str, np.ndarray]:
-    """Read the parameter CSV; raise :class:`InputError` naming the file (and line) if bad.
+    """Read the parameter CSV strictly (:func:`grassego.tables.read_table`); raise
+    :class:`InputError` naming the file (and line) if bad.
 
     Empty cells and non-finite numbers are kept as NaN: those runs get the rejected status.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "no such file")
-    try:
-        df = pd.read_csv(path, skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"not a readable CSV file ({exc})") from exc
-    df.columns = [str(c).strip() for c in df.columns]
-    missing = [k for k in REQUIRED_PARAMS if k not in df.columns]
-    if missing:
-        raise InputError(path, f"header lacks column(s) {missing}; need {list(REQUIRED_PARAMS)}",
-                         line=1)
-    unknown = [k for k in df.columns if k not in REQUIRED_PARAMS and k not in PER_RUN_FIELDS]
-    if unknown:
-        raise InputError(path, f"unknown column(s) {unknown}; allowed: "
-                               f"{list(REQUIRED_PARAMS) + list(PER_RUN_FIELDS)}", line=1)
+    df = read_table(path, required=REQUIRED_PARAMS, allowed=PER_RUN_FIELDS)
     if df.empty:
         raise InputError(path, "no parameter rows")
-    out = {}
-    for name in df.columns:
-        values = pd.to_numeric(df[name], errors="coerce")
-        bad = values.isna() & df[name].notna()
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError(path, f"column {name!r} has a non-numeric value {df[name].iloc[row]!r}",
-                             line=row + 2)
-        out[name] = values.to_numpy(dtype=np.float64)
-    return out
+    return {name: df[name].to_numpy(dtype=np.float64) for name in df.columns}
 
 
 def _device(name: str) -> str:
@@ -143,24 +121,17 @@ def run(args: argparse.Namespace) -> int:
     if args.batch_size is not None and args.batch_size < 1:
         raise InputError("--batch-size", f"must be >= 1, got {args.batch_size}")
     t0 = time.perf_counter()
-    chunk = {"n": 0}
-
-    def progress(frame: int, n_frames: int) -> None:
-        if frame == 1:
-            chunk["n"] += 1
-        if frame % 10 == 0 or frame == n_frames:
-            log.info("chunk %d: frame %d/%d (%.1f s)", chunk["n"], frame, n_frames,
-                     time.perf_counter() - t0)
-
     if args.backend == "fused" and _device(args.device) != "cpu":
         raise InputError("--backend", "the fused backend runs on the CPU only; use --backend torch "
                                       "(or auto) with --device cuda")
     log.info("simulating %d run(s) on %s (%s, backend %s)", n_runs, args.device, args.dtype,
              args.backend)
+    progress = RunProgress(log)
     try:
         res = simulate_batch(params, pe[0], pe[-1], keep_frames=keep, device=_device(args.device),
                              dtype=getattr(torch, args.dtype), constants=constants,
-                             progress=progress, batch_size=args.batch_size, compile=args.compile,
+                             progress=progress.frame, chunk_done=progress.chunk,
+                             batch_size=args.batch_size, compile=args.compile,
                              backend=args.backend, threads=args.threads)
     except ValueError as exc:
         raise InputError(args.reference, str(exc)) from exc

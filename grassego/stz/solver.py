@@ -43,6 +43,7 @@ from grassego.stz.step import (
 )
 
 Progress = Callable[[int, int], None]
+ChunkDone = Callable[[int, int], None]
 log = logging.getLogger(__name__)
 
 
@@ -228,6 +229,7 @@ def simulate_batch(
     compile: bool = False,
     backend: str = "auto",
     threads: int | None = None,
+    chunk_done: ChunkDone | None = None,
 ) -> StzResult:
     """Run the STZ model for a batch of parameter sets from one initial energy field.
 
@@ -238,7 +240,9 @@ def simulate_batch(
     [eV/atom]; χ = β (pe0 − E0) and
     χ∞ = β (max pe_final − E0). ``keep_frames``: frame indices (0 … n_frames) whose fields are
     kept (default all). ``batch_size``: runs solved together (default all); ``progress``:
-    called as ``progress(frame, n_frames)`` after each frame of each chunk; ``compile``: fuse the
+    called as ``progress(frame, n_frames)`` after each frame of each chunk; ``chunk_done``: called
+    as ``chunk_done(runs_solved, runs_to_solve)`` after each chunk (rejected runs are neither
+    solved nor counted; :class:`grassego.stz.progress.RunProgress` logs both); ``compile``: fuse the
     step kernels with ``torch.compile`` (a one-off compile of 1–2 min per batch shape; ~1.8×
     faster on a 400-run CPU batch; falls back to eager if compilation fails). ``wall_time`` is the
     chunk's wall time shared equally among its runs.
@@ -284,6 +288,8 @@ def simulate_batch(
             out = _run_chunk(inputs, rows, keep, c, dtype, device, progress, compile)
         exy[rows], t_eff[rows], tau_mean[rows], status[rows] = out
         wall[rows] = (time.perf_counter() - t0) / len(rows)
+        if chunk_done is not None:
+            chunk_done(start + len(rows), len(valid))
     strain_all = np.asarray(c.frame_strains())
     return StzResult(exy=exy, t_eff=t_eff, frames=keep, strain=strain_all[keep],
                      tau_mean=tau_mean, strain_all=strain_all, status=status, wall_time=wall,
