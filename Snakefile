@@ -18,12 +18,17 @@ if not workflow.config_settings.configfiles:
     configfile: "config/config.yaml"
 
 
+import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from grassego.config import check_config, validate_schema  # noqa: E402
+from grassego.config import ConfigError, check_config, validate_schema  # noqa: E402
 
-validate_schema(config, Path(workflow.basedir) / "config" / "schema.yaml")
-check_config(config, ".")  # paths in the config are relative to the working directory
+# Every problem of the config before any job: one line each, no traceback, exit status 1.
+try:
+    validate_schema(config, Path(workflow.basedir) / "config" / "schema.yaml")
+    check_config(config, ".")  # paths in the config are relative to the working directory
+except ConfigError as exc:
+    sys.exit(f"Config error:\n{exc}")
 
 
 include: "workflow/rules/common.smk"
@@ -41,7 +46,10 @@ include: "workflow/rules/report.smk"
 onstart:
     from grassego.lock import lock_results
 
-    lock_results(RESULTS)
+    try:
+        lock_results(RESULTS)
+    except ConfigError as exc:
+        sys.exit(str(exc))
 
 
 rule all:

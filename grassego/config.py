@@ -3,9 +3,10 @@
 The schema (config/schema.yaml) checks types and fills defaults; this module checks what a schema
 cannot, before any job runs: bounds in order and of the right sign, parameter and model-constant
 names and values, every required parameter calibrated or fixed, the objective's settings (rank
-rule, weights), report keys, and — where the reference file already exists — snapshot and report
-strains inside its data, its cell against the solver's, and a box in which at least one run can
-start (χ = β(E − E0) > 0). Every problem found is reported, one line each, naming the key.
+rule, weights), report keys, the results path, dump files, and — where the reference file
+already exists — snapshot and report strains inside its data, its cell against the solver's, and
+a box in which at least one run can start (χ = β(E − E0) > 0). Every problem found is reported,
+one line each, naming the key.
 """
 
 from __future__ import annotations
@@ -127,7 +128,8 @@ def _constants_problems(constants: Mapping[str, Any], section: str) -> Iterator[
     try:
         ModelConstants(**constants)
     except (TypeError, ValueError) as exc:
-        yield f"{section}.{str(exc).removeprefix('ModelConstants.')}"
+        name, _, problem = str(exc).removeprefix("ModelConstants.").partition(" ")
+        yield f"{section}.{name}: {problem}"
 
 
 def _objective_problems(config: Mapping[str, Any]) -> Iterator[str]:
