@@ -17,7 +17,8 @@ Per frame, streamed (memory does not grow with the number of frames):
 The global strain of frame k is γ_k = (xy_k − xy_0)/ly_k from the (unflipped) cell tilt, i.e. the
 engineering shear strain of the box relative to frame 0. The stress–strain curve comes from the
 LAMMPS log (:func:`grassego.lammps_log.stress_strain`: τ = −pxy with γ = Δxy/ly from the thermo
-``xy`` and ``ly`` columns, rows from the first dump's timestep on) or, without a log, from a
+``xy`` and ``ly`` columns of the run(s) covering the dumps, rows from the first to the last dump
+timestep; the log is checked before the frames are read) or, without a log, from a
 per-atom stress column (``compute stress/atom``, pressure·volume units): τ_k = Σ s_xy / V at the
 frame strains, V the cell volume (area in 2-D). Stresses are in GPa and ``pe`` in eV/atom for
 metal and real units (kcal/mol converted); for lj units both stay reduced (ε/atom, lengths in σ;
@@ -37,7 +38,7 @@ import os
 import re
 import warnings
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 import numpy as np
 import xarray as xr
@@ -86,8 +87,25 @@ def _open(path: Path):
     return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
-def scan_dump(path: Path) -> tuple[list[str], int]:
-    """Columns of the first frame and the number of frames; InputError for a truncated file.
+class DumpScan(NamedTuple):
+    """What :func:`scan_dump` finds in a dump file."""
+
+    columns: list[str]  #: atom columns of the first frame
+    n_frames: int
+    first_step: int  #: timestep of the first frame
+    last_step: int  #: timestep of the last frame
+
+
+def _timestep(lines: list[str], path: Path) -> int:
+    """The timestep of the first frame in ``lines`` (the line after ``ITEM: TIMESTEP``)."""
+    try:
+        return int(lines[lines.index("ITEM: TIMESTEP") + 1])
+    except (ValueError, IndexError) as exc:
+        raise InputError(path, "a frame without a valid 'ITEM: TIMESTEP' line") from exc
+
+
+def scan_dump(path: Path) -> DumpScan:
+    """Columns, frame count and first and last timestep; InputError for a truncated file.
 
     Reads the whole file once (a few GB/s for plain text; gzip at zlib speed) and checks that
     its last frame holds ``NUMBER OF ATOMS`` complete atom lines.
@@ -120,7 +138,7 @@ def scan_dump(path: Path) -> tuple[list[str], int]:
     if n_atoms < 0 or len(body) != n_atoms or len(body[-1].split()) != len(columns):
         raise InputError(path, f"the last frame (frame {n_frames - 1} of this file) is truncated: "
                                f"{len(body)} complete atom lines of {max(n_atoms, 0)} expected")
-    return columns, n_frames
+    return DumpScan(columns, n_frames, _timestep(lines, path), _timestep(tail, path))
 
 
 def _column_map(columns: list[str], path: Path, pe_column: str,
@@ -216,7 +234,8 @@ def ingest_dumps(
 
     dumps: files or glob patterns (one multi-frame file, or one file per frame, ``.gz`` allowed);
         frame 0 is the strain reference. log_file: LAMMPS log for the stress–strain curve, whose
-        ``stress_column`` is a thermo column (``pxy``, ``f_...``); without a log,
+        ``stress_column`` is a thermo column (``pxy``, ``f_...``), read from the run(s) covering
+        the dumps' timesteps (:func:`grassego.lammps_log.select_rows`); without a log,
         ``stress_column`` must be a per-atom stress column of the dump (``c_stress[4]``).
     pe_column: per-atom potential-energy column of the dump.
     width, cutoff: Gaussian width c and cut-off r_cut, in the dump's length unit (Å for metal).
@@ -228,17 +247,21 @@ def ingest_dumps(
         raise ValueError(f"units must be one of {sorted(PRESSURE_TO_GPA)}, got {units!r}")
     files = expand_dumps(dumps)
     scans = [scan_dump(f) for f in files]
-    for f, (columns, _) in zip(files, scans):
-        if columns != scans[0][0]:
-            raise InputError(f, f"dump columns {' '.join(columns)} differ from those of "
-                                f"{files[0]} ({' '.join(scans[0][0])})")
-    columns = scans[0][0]
-    frame_file = [f for f, (_, n) in zip(files, scans) for _ in range(n)]
+    for f, scan in zip(files, scans):
+        if scan.columns != scans[0].columns:
+            raise InputError(f, f"dump columns {' '.join(scan.columns)} differ from those of "
+                                f"{files[0]} ({' '.join(scans[0].columns)})")
+    columns = scans[0].columns
+    frame_file = [f for f, scan in zip(files, scans) for _ in range(scan.n_frames)]
     if len(frame_file) < MIN_FRAMES:
         raise InputError(files[0], f"only {len(frame_file)} frame; a reference needs at least "
                                    f"{MIN_FRAMES}: frame 0 is the strain reference (zero strain) "
                                    f"and later frames give the strain fields and the final "
                                    f"energy field the calibration compares")
+    # the log first: its problems show before the frames are processed
+    log_curve = (_log_stress(log_file, stress_column, units,
+                             (scans[0].first_step, scans[-1].last_step))
+                 if log_file is not None else None)
     per_atom_stress = stress_column if log_file is None else None
     mapping = _column_map(columns, files[0], pe_column, per_atom_stress)
     unwrapped = any(c in columns for c in ("xu", "yu", "zu"))
@@ -255,7 +278,7 @@ def ingest_dumps(
     fields = np.empty((len(names), n_frames, grid[1], grid[0]), dtype=np.float32)
     strain = np.empty(n_frames)
     frame_stress = np.empty(n_frames)
-    n0, xy0, step0, cell0, dims = 0, 0.0, 0, None, 3
+    n0, xy0, cell0, dims = 0, 0.0, None, 3
     for k in range(n_frames):
         path = frame_file[k]
         try:
@@ -264,7 +287,7 @@ def ingest_dumps(
             raise InputError(path, f"frame {k}: {_frame_problem(pipeline, k, n0, exc)}") from exc
         n = data.particles.count
         if k == 0:
-            n0, step0 = n, int(data.attributes.get("Timestep", 0))
+            n0 = n
         elif n != n0:
             raise InputError(path, f"frame {k} has {n} atoms, frame 0 has {n0}")
         invalid = int(data.attributes.get("AtomicStrain.invalid_particle_count", 0))
@@ -310,8 +333,8 @@ def ingest_dumps(
         k = int(bad[0]) + 1
         raise InputError(frame_file[k], f"the box tilt does not increase: global strain of "
                                         f"frame {k} is {strain[k]:.6g} after {strain[k - 1]:.6g}")
-    strain_ss, stress, stress_source = _stress_curve(log_file, stress_column, units, step0,
-                                                     strain, frame_stress)
+    strain_ss, stress, stress_source = log_curve or _atom_stress(stress_column, units, strain,
+                                                                 frame_stress)
     ds = _dataset(fields, names, strain, cell0, grid, strain_ss, stress, units, attrs={
         "title": "Coarse-grained MD reference fields (LAMMPS dumps via OVITO)",
         "source": "; ".join(str(f) for f in files),
@@ -350,16 +373,21 @@ def _check_finite(per_atom: Iterable[tuple[str, np.ndarray]], path: Path, k: int
                                    f"have a non-finite {what}")
 
 
-def _stress_curve(log_file: str | os.PathLike | None, stress_column: str, units: str,
-                  step0: int, strain: np.ndarray, frame_stress: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray, str]:
-    """(strain_ss, τ, description): from the log's thermo, else the per-atom sums per frame."""
+def _log_stress(log_file: str | os.PathLike, stress_column: str, units: str,
+                steps: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, str]:
+    """(strain_ss, τ, description) from the log's thermo rows over the dump timesteps
+    ``steps`` (first, last); τ in GPa (metal, real) or reduced (lj)."""
+    strain_ss, stress = stress_strain(log_file, stress_column=stress_column, units=units,
+                                      steps=steps)
+    return strain_ss, stress, (f"{Path(log_file).name}: thermo column {stress_column}, "
+                               f"tau = -{stress_column} x {PRESSURE_TO_GPA[units]:g}, "
+                               f"strain = Δxy/ly, steps {steps[0]}-{steps[1]}")
+
+
+def _atom_stress(stress_column: str, units: str, strain: np.ndarray, frame_stress: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, str]:
+    """(strain, τ, description) from the per-atom stress sums Σ s_xy / V of each frame."""
     factor = PRESSURE_TO_GPA[units]
-    if log_file is not None:
-        strain_ss, stress = stress_strain(log_file, stress_column=stress_column, units=units,
-                                          start_step=step0)
-        return strain_ss, stress, (f"{Path(log_file).name}: thermo column {stress_column}, "
-                                   f"tau = -{stress_column} x {factor:g}, strain = Δxy/ly")
     return strain, frame_stress * factor, (f"per-atom column {stress_column}: tau = sum(s_xy)/V"
                                            f" x {factor:g} at the dump frames")
 

@@ -191,8 +191,21 @@ def test_log_without_the_stress_column(lj_dir, lj_frames, tmp_path):
         ingest_dumps([dump], out, log_file=lj_dir / "log.lammps", stress_column="c_sxy",
                      **LJ_CG)
     assert err.value.path == str(lj_dir / "log.lammps")
-    assert "no thermo column 'c_sxy'" in str(err.value)
+    assert "no run has all the thermo columns xy, ly, c_sxy; runs found: line " in str(err.value)
     _no_output(out)
+
+
+def test_pxy_log_uses_the_shear_run_of_the_deck(lj_frames, lj_dir, tmp_path):
+    """With pxy, the melt, quench and hold runs of the log hold the columns and cover the dump
+    steps 0-200 too (the shear follows a reset_timestep), but only the shear shears; its rows
+    are used up to the last dump step."""
+    dump = _write(tmp_path / "few.dump", lj_frames[:3])
+    ds = ingest_dumps([dump], tmp_path / "pxy.nc", log_file=lj_dir / "log.lammps",
+                      stress_column="pxy", **LJ_CG)
+    np.testing.assert_allclose(ds["strain_ss"], np.arange(11) * 0.001, atol=1e-9)
+    shear = read_log(lj_dir / "log.lammps")[-1]
+    np.testing.assert_allclose(ds["stress_strain"], -shear.column("pxy")[:11], rtol=1e-6)
+    assert ds.attrs["stress_source"].endswith("steps 0-200")
 
 
 def test_grid_finer_than_the_atoms_warns(lj_frames, tmp_path):

@@ -2,8 +2,9 @@
 
 Reads the dump series with OVITO, computes the per-atom xy strain since the first frame (OVITO's
 atomic-strain modifier, Green–Lagrange tensor component), Gaussian-averages it and the per-atom
-potential energy onto a grid, takes the stress–strain curve from the LAMMPS log (or a per-atom
-stress column) and writes the reference-fields file atomically. See :mod:`grassego.ingest`.
+potential energy onto a grid, takes the stress–strain curve from the LAMMPS log (the run(s)
+covering the dumps' timesteps; or a per-atom stress column) and writes the reference-fields file
+atomically. See :mod:`grassego.ingest`.
 """
 
 from __future__ import annotations
