@@ -8,7 +8,8 @@ Per frame, streamed (memory does not grow with the number of frames):
 2. The cell is made continuous: a LAMMPS box flip (tilt jump by ±lx) is undone, since the flipped
    cell is the same lattice; a dump whose atoms all share one z is marked 2-D.
 3. OVITO's ``AtomicStrainModifier`` (Falk–Langer, reference frame 0, neighbour cut-off
-   ``strain_cutoff``, no affine mapping, so the result is the total strain since frame 0) gives
+   ``strain_cutoff``, by default the first minimum of g(r) of frame 0 (:mod:`grassego.structure`),
+   no affine mapping, so the result is the total strain since frame 0) gives
    the Green–Lagrange strain tensor E = ½(FᵀF − I); ``exy`` is its xy component, the **tensor**
    convention (E_xy = γ/2 + O(γ²) under simple shear γ), stored as ``shear_convention="tensor"``;
    optionally the non-affine D²min.
@@ -17,7 +18,8 @@ Per frame, streamed (memory does not grow with the number of frames):
 The global strain of frame k is γ_k = (xy_k − xy_0)/ly_k from the (unflipped) cell tilt, i.e. the
 engineering shear strain of the box relative to frame 0. The stress–strain curve comes from the
 LAMMPS log (:func:`grassego.lammps_log.stress_strain`: τ = −pxy with γ = Δxy/ly from the thermo
-``xy`` and ``ly`` columns, rows from the first dump's timestep on) or, without a log, from a
+``xy`` and ``ly`` columns of the run(s) covering the dumps, rows from the first to the last dump
+timestep; the log is checked before the frames are read) or, without a log, from a
 per-atom stress column (``compute stress/atom``, pressure·volume units): τ_k = Σ s_xy / V at the
 frame strains, V the cell volume (area in 2-D). Stresses are in GPa and ``pe`` in eV/atom for
 metal and real units (kcal/mol converted); for lj units both stay reduced (ε/atom, lengths in σ;
@@ -33,11 +35,12 @@ from __future__ import annotations
 import glob
 import gzip
 import logging
+import math
 import os
 import re
 import warnings
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 import numpy as np
 import xarray as xr
@@ -47,6 +50,7 @@ from grassego.coarse_grain import PlaneCell, coarse_grain, grid_centres, sparse_
 from grassego.errors import InputError
 from grassego.fields import build_reference, write_reference
 from grassego.lammps_log import PRESSURE_TO_GPA, stress_strain
+from grassego.structure import neighbour_cutoff, rdf_first_minimum
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +90,25 @@ def _open(path: Path):
     return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
-def scan_dump(path: Path) -> tuple[list[str], int]:
-    """Columns of the first frame and the number of frames; InputError for a truncated file.
+class DumpScan(NamedTuple):
+    """What :func:`scan_dump` finds in a dump file."""
+
+    columns: list[str]  #: atom columns of the first frame
+    n_frames: int
+    first_step: int  #: timestep of the first frame
+    last_step: int  #: timestep of the last frame
+
+
+def _timestep(lines: list[str], path: Path) -> int:
+    """The timestep of the first frame in ``lines`` (the line after ``ITEM: TIMESTEP``)."""
+    try:
+        return int(lines[lines.index("ITEM: TIMESTEP") + 1])
+    except (ValueError, IndexError) as exc:
+        raise InputError(path, "a frame without a valid 'ITEM: TIMESTEP' line") from exc
+
+
+def scan_dump(path: Path) -> DumpScan:
+    """Columns, frame count and first and last timestep; InputError for a truncated file.
 
     Reads the whole file once (a few GB/s for plain text; gzip at zlib speed) and checks that
     its last frame holds ``NUMBER OF ATOMS`` complete atom lines.
@@ -120,7 +141,7 @@ def scan_dump(path: Path) -> tuple[list[str], int]:
     if n_atoms < 0 or len(body) != n_atoms or len(body[-1].split()) != len(columns):
         raise InputError(path, f"the last frame (frame {n_frames - 1} of this file) is truncated: "
                                f"{len(body)} complete atom lines of {max(n_atoms, 0)} expected")
-    return columns, n_frames
+    return DumpScan(columns, n_frames, _timestep(lines, path), _timestep(tail, path))
 
 
 def _column_map(columns: list[str], path: Path, pe_column: str,
@@ -178,20 +199,77 @@ class _ContinuousCell:
         self.tilt[frame] = xy
 
 
-def _pipeline(files: list[Path], mapping: list[str | None], strain_cutoff: float,
-              d2min: bool, unwrapped: bool):
+def _pipeline(files: list[Path], mapping: list[str | None]):
+    """OVITO pipeline reading the dump frames with a continuous cell (:class:`_ContinuousCell`)."""
     from ovito.io import import_file
-    from ovito.modifiers import AtomicStrainModifier
 
     source = [str(f) for f in files] if len(files) > 1 else str(files[0])
     pipeline = import_file(source, columns=mapping)
     pipeline.modifiers.append(_ContinuousCell())
-    pipeline.modifiers.append(AtomicStrainModifier(
+    return pipeline
+
+
+def _strain_modifier(strain_cutoff: float, d2min: bool, unwrapped: bool):
+    """OVITO's atomic strain since frame 0 with neighbour cut-off ``strain_cutoff``."""
+    from ovito.modifiers import AtomicStrainModifier
+
+    return AtomicStrainModifier(
         cutoff=strain_cutoff, reference_frame=0, output_strain_tensors=True,
         output_nonaffine_squared_displacements=d2min,
         affine_mapping=AtomicStrainModifier.AffineMapping.Off,
-        assume_unwrapped_coordinates=unwrapped, select_invalid_particles=True))
-    return pipeline
+        assume_unwrapped_coordinates=unwrapped, select_invalid_particles=True)
+
+
+def _compute(pipeline, k: int, path: Path, n0: int):
+    """Frame ``k`` through ``pipeline``; InputError naming its file ``path`` if OVITO fails."""
+    try:
+        return pipeline.compute(k)
+    except Exception as exc:  # OVITO raises RuntimeError with its parser/modifier message
+        raise InputError(path, f"frame {k}: {_frame_problem(pipeline, k, n0, exc)}") from exc
+
+
+def _strain_cutoff(data0, path: Path, strain_cutoff: float | None) -> tuple[float, str]:
+    """(strain cut-off, how it was chosen), in the dump's length unit: ``strain_cutoff`` when
+    given, else the first minimum of g(r) of frame 0 ``data0``
+    (:func:`grassego.structure.rdf_first_minimum`); InputError naming ``path`` if g(r) has none."""
+    if strain_cutoff is not None:
+        return strain_cutoff, "given (--strain-cutoff / strain_cutoff)"
+    try:
+        rdf = rdf_first_minimum(data0)
+    except ValueError as exc:
+        raise InputError(path, f"frame 0: no strain cut-off from the structure ({exc}); give "
+                               f"one with --strain-cutoff / strain_cutoff") from exc
+    log.info("%s: strain cut-off %.4g from the first minimum of g(r) (first peak at %.4g)",
+             path, rdf.r_min, rdf.r_peak)
+    return rdf.r_min, (f"first minimum of the radial distribution function g(r) of frame 0 "
+                       f"after its first peak at {rdf.r_peak:.4g} (g = {rdf.g_peak:.3g}), "
+                       f"where g = {rdf.g_min:.3g}")
+
+
+def _round_up(value: float) -> float:
+    """The smallest number above ``value`` with three significant digits."""
+    step = 10.0 ** (math.floor(math.log10(value)) - 2)
+    return (math.floor(value / step) + 1) * step
+
+
+def _too_few_neighbours(data0, invalid: int, strain_cutoff: float, given: bool) -> str:
+    """The problem of ``invalid`` atoms without enough strain neighbours, with a cut-off that
+    works: every atom of frame 0 ``data0`` then has as many neighbours as the dimension (the
+    fewest the strain needs); for a ``given`` cut-off also the g(r) minimum, if there is one."""
+    dims = 2 if data0.cell.is2D else 3
+    need = neighbour_cutoff(data0, dims)
+    origin = "" if given else " (the first minimum of g(r) of frame 0)"
+    rdf = ""
+    if given:
+        try:
+            rdf = (f"; the first minimum of g(r) of frame 0 is at "
+                   f"{rdf_first_minimum(data0).r_min:.4g}")
+        except ValueError:  # no minimum: the neighbour count alone says what works
+            pass
+    return (f"{invalid} atoms have too few neighbours within the strain cut-off "
+            f"{strain_cutoff:.4g}{origin}; every atom of frame 0 has {dims} neighbours (the "
+            f"fewest the {dims}-D strain needs) within {need:.4g}{rdf}: use a strain cut-off of "
+            f"{_round_up(need):.3g} or more (--strain-cutoff / strain_cutoff)")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -206,7 +284,7 @@ def ingest_dumps(
     width: float = 5.0,
     cutoff: float = 15.0,
     grid: tuple[int, int] = (32, 32),
-    strain_cutoff: float = 3.0,
+    strain_cutoff: float | None = None,
     stress_column: str = "pxy",
     units: str = "metal",
     d2min: bool = False,
@@ -216,11 +294,13 @@ def ingest_dumps(
 
     dumps: files or glob patterns (one multi-frame file, or one file per frame, ``.gz`` allowed);
         frame 0 is the strain reference. log_file: LAMMPS log for the stress–strain curve, whose
-        ``stress_column`` is a thermo column (``pxy``, ``f_...``); without a log,
+        ``stress_column`` is a thermo column (``pxy``, ``f_...``), read from the run(s) covering
+        the dumps' timesteps (:func:`grassego.lammps_log.select_rows`); without a log,
         ``stress_column`` must be a per-atom stress column of the dump (``c_stress[4]``).
     pe_column: per-atom potential-energy column of the dump.
     width, cutoff: Gaussian width c and cut-off r_cut, in the dump's length unit (Å for metal).
-    grid: (nx, ny) grid points. strain_cutoff: OVITO atomic-strain neighbour cut-off.
+    grid: (nx, ny) grid points. strain_cutoff: OVITO atomic-strain neighbour cut-off, dump
+        length unit; None: the first minimum of g(r) of frame 0 (:mod:`grassego.structure`).
     units: LAMMPS units style of the data (metal, real or lj). d2min: also store D²min.
     min_atoms: warn when a grid point has fewer atoms within r_cut (grid too fine).
     """
@@ -228,26 +308,34 @@ def ingest_dumps(
         raise ValueError(f"units must be one of {sorted(PRESSURE_TO_GPA)}, got {units!r}")
     files = expand_dumps(dumps)
     scans = [scan_dump(f) for f in files]
-    for f, (columns, _) in zip(files, scans):
-        if columns != scans[0][0]:
-            raise InputError(f, f"dump columns {' '.join(columns)} differ from those of "
-                                f"{files[0]} ({' '.join(scans[0][0])})")
-    columns = scans[0][0]
-    frame_file = [f for f, (_, n) in zip(files, scans) for _ in range(n)]
+    for f, scan in zip(files, scans):
+        if scan.columns != scans[0].columns:
+            raise InputError(f, f"dump columns {' '.join(scan.columns)} differ from those of "
+                                f"{files[0]} ({' '.join(scans[0].columns)})")
+    columns = scans[0].columns
+    frame_file = [f for f, scan in zip(files, scans) for _ in range(scan.n_frames)]
     if len(frame_file) < MIN_FRAMES:
         raise InputError(files[0], f"only {len(frame_file)} frame; a reference needs at least "
                                    f"{MIN_FRAMES}: frame 0 is the strain reference (zero strain) "
                                    f"and later frames give the strain fields and the final "
                                    f"energy field the calibration compares")
+    # the log first: its problems show before the frames are processed
+    log_curve = (_log_stress(log_file, stress_column, units,
+                             (scans[0].first_step, scans[-1].last_step))
+                 if log_file is not None else None)
     per_atom_stress = stress_column if log_file is None else None
     mapping = _column_map(columns, files[0], pe_column, per_atom_stress)
     unwrapped = any(c in columns for c in ("xu", "yu", "zu"))
-    pipeline = _pipeline(files, mapping, strain_cutoff, d2min, unwrapped)
+    pipeline = _pipeline(files, mapping)
     n_frames = pipeline.source.num_frames
     if n_frames != len(frame_file):
         bad = frame_file[min(n_frames, len(frame_file) - 1)]
         raise InputError(bad, f"OVITO read {n_frames} of the {len(frame_file)} frames; frame "
                               f"{n_frames} is malformed")
+    data0 = _compute(pipeline, 0, files[0], 0)
+    given = strain_cutoff is not None
+    strain_cutoff, cutoff_source = _strain_cutoff(data0, files[0], strain_cutoff)
+    pipeline.modifiers.append(_strain_modifier(strain_cutoff, d2min, unwrapped))
 
     names = ["pe", "exy"] + (["d2min"] if d2min else [])
     labels = [f"per-atom potential energy (column {pe_column!r})", "atomic strain (OVITO)",
@@ -255,22 +343,17 @@ def ingest_dumps(
     fields = np.empty((len(names), n_frames, grid[1], grid[0]), dtype=np.float32)
     strain = np.empty(n_frames)
     frame_stress = np.empty(n_frames)
-    n0, xy0, step0, cell0, dims = 0, 0.0, 0, None, 3
+    n0, xy0, cell0, dims = data0.particles.count, 0.0, None, 3
     for k in range(n_frames):
         path = frame_file[k]
-        try:
-            data = pipeline.compute(k)
-        except Exception as exc:  # OVITO raises RuntimeError with its parser/modifier message
-            raise InputError(path, f"frame {k}: {_frame_problem(pipeline, k, n0, exc)}") from exc
+        data = _compute(pipeline, k, path, n0)
         n = data.particles.count
-        if k == 0:
-            n0, step0 = n, int(data.attributes.get("Timestep", 0))
-        elif n != n0:
+        if n != n0:
             raise InputError(path, f"frame {k} has {n} atoms, frame 0 has {n0}")
         invalid = int(data.attributes.get("AtomicStrain.invalid_particle_count", 0))
         if invalid:
-            raise InputError(path, f"frame {k}: {invalid} atoms have too few neighbours within "
-                                   f"the strain cut-off {strain_cutoff}; increase it")
+            raise InputError(path, f"frame {k}: " + _too_few_neighbours(
+                data0, invalid, strain_cutoff, given))
         try:
             cell = PlaneCell.from_matrix(np.asarray(data.cell[...]))
         except ValueError as exc:
@@ -310,8 +393,8 @@ def ingest_dumps(
         k = int(bad[0]) + 1
         raise InputError(frame_file[k], f"the box tilt does not increase: global strain of "
                                         f"frame {k} is {strain[k]:.6g} after {strain[k - 1]:.6g}")
-    strain_ss, stress, stress_source = _stress_curve(log_file, stress_column, units, step0,
-                                                     strain, frame_stress)
+    strain_ss, stress, stress_source = log_curve or _atom_stress(stress_column, units, strain,
+                                                                 frame_stress)
     ds = _dataset(fields, names, strain, cell0, grid, strain_ss, stress, units, attrs={
         "title": "Coarse-grained MD reference fields (LAMMPS dumps via OVITO)",
         "source": "; ".join(str(f) for f in files),
@@ -326,6 +409,8 @@ def ingest_dumps(
         "coarse_graining_width": width,
         "coarse_graining_cutoff": cutoff,
         "strain_cutoff": strain_cutoff,
+        "strain_cutoff_units": "sigma" if units == "lj" else "angstrom",
+        "strain_cutoff_source": cutoff_source,
         "grid": f"{grid[0]} x {grid[1]}",
         "dimension": dims,
         "software": f"grassego {__version__}; ovito {_ovito_version()}; "
@@ -350,16 +435,21 @@ def _check_finite(per_atom: Iterable[tuple[str, np.ndarray]], path: Path, k: int
                                    f"have a non-finite {what}")
 
 
-def _stress_curve(log_file: str | os.PathLike | None, stress_column: str, units: str,
-                  step0: int, strain: np.ndarray, frame_stress: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray, str]:
-    """(strain_ss, τ, description): from the log's thermo, else the per-atom sums per frame."""
+def _log_stress(log_file: str | os.PathLike, stress_column: str, units: str,
+                steps: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, str]:
+    """(strain_ss, τ, description) from the log's thermo rows over the dump timesteps
+    ``steps`` (first, last); τ in GPa (metal, real) or reduced (lj)."""
+    strain_ss, stress = stress_strain(log_file, stress_column=stress_column, units=units,
+                                      steps=steps)
+    return strain_ss, stress, (f"{Path(log_file).name}: thermo column {stress_column}, "
+                               f"tau = -{stress_column} x {PRESSURE_TO_GPA[units]:g}, "
+                               f"strain = Δxy/ly, steps {steps[0]}-{steps[1]}")
+
+
+def _atom_stress(stress_column: str, units: str, strain: np.ndarray, frame_stress: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, str]:
+    """(strain, τ, description) from the per-atom stress sums Σ s_xy / V of each frame."""
     factor = PRESSURE_TO_GPA[units]
-    if log_file is not None:
-        strain_ss, stress = stress_strain(log_file, stress_column=stress_column, units=units,
-                                          start_step=step0)
-        return strain_ss, stress, (f"{Path(log_file).name}: thermo column {stress_column}, "
-                                   f"tau = -{stress_column} x {factor:g}, strain = Δxy/ly")
     return strain, frame_stress * factor, (f"per-atom column {stress_column}: tau = sum(s_xy)/V"
                                            f" x {factor:g} at the dump frames")
 

@@ -15,6 +15,15 @@ positive shear is τ = −pxy. Units (LAMMPS ``units`` style): metal pressures a
 
 Shear strain. γ = (xy − xy₀) / ly from the thermo columns ``xy`` and ``ly``, with xy₀ the tilt
 of the first row used (see :func:`stress_strain`).
+
+Which rows. A log of a whole input deck holds several runs (melt, quench, equilibration, shear;
+a shear may be split into several ``run`` commands), often with different thermo columns and
+sometimes with ``reset_timestep`` between them. :func:`select_rows` takes the runs that hold the
+columns needed, joins those that continue one another (a run starting at the step the previous
+one ended on) and picks the chain of runs whose steps cover the dump frames' timesteps. LAMMPS
+prints the boundary step in both runs, the second time recomputed at the new run's set-up (after
+``fix deform`` has moved the box at the end of that step, so pressures differ slightly); the row
+of the run ending there is used, as an unbroken run would have printed it.
 """
 
 from __future__ import annotations
@@ -54,6 +63,11 @@ class ThermoRun:
 
     def has(self, name: str) -> bool:
         return any(n.lower() == name.lower() for n in self.names)
+
+    @property
+    def steps(self) -> np.ndarray:
+        """The timesteps of the rows (the first column, ``Step``)."""
+        return self.columns[self.names[0]]
 
 
 def _numbers(tokens: list[str]) -> list[float] | None:
@@ -117,15 +131,6 @@ def read_log(path: str | os.PathLike) -> list[ThermoRun]:
     return runs
 
 
-def _last_segment(runs: list[ThermoRun]) -> list[ThermoRun]:
-    """The runs after the last timestep reset (a run starting below the previous run's end)."""
-    start = 0
-    for k in range(1, len(runs)):
-        if runs[k].columns[runs[k].names[0]][0] < runs[k - 1].columns[runs[k - 1].names[0]][-1]:
-            start = k
-    return runs[start:]
-
-
 def unflip_tilt(xy: np.ndarray, lx: np.ndarray) -> np.ndarray:
     """Undo LAMMPS box flips in a tilt series: a jump of xy by ±lx between consecutive entries
     (``fix deform ... flip yes``) is the same lattice, so it is removed to keep xy continuous.
@@ -136,51 +141,140 @@ def unflip_tilt(xy: np.ndarray, lx: np.ndarray) -> np.ndarray:
     return xy - np.cumsum(jumps) * np.where(np.isfinite(lx), lx, 0.0)
 
 
+def _continues(prev: ThermoRun, run: ThermoRun) -> bool:
+    """Whether ``run`` picks up where ``prev`` stopped: LAMMPS prints a row at the step a run
+    starts, so a run following another repeats the other's last step; a ``reset_timestep``
+    between them (or a run cut short) breaks this."""
+    return run.steps[0] == prev.steps[-1]
+
+
+def join_runs(runs: list[ThermoRun], names: tuple[str, ...]) -> list[list[ThermoRun]]:
+    """The runs holding every column of ``names``, in log order, as chains of consecutive runs
+    each continuing the one before (:func:`_continues`); a run without one of the columns ends
+    a chain."""
+    chains: list[list[ThermoRun]] = []
+    for k, run in enumerate(runs):
+        if not all(run.has(name) for name in names):
+            continue
+        if k and chains and chains[-1][-1] is runs[k - 1] and _continues(runs[k - 1], run):
+            chains[-1].append(run)
+        else:
+            chains.append([run])
+    return chains
+
+
+def _rows(chain: list[ThermoRun], names: tuple[str, ...], steps: tuple[int, int] | None
+          ) -> dict[str, np.ndarray]:
+    """Columns ``names`` (and ``lx``, NaN where a run lacks it) of a chain, keyed by the names as
+    given plus ``step``: the repeated first row of each continuing run dropped, and only the
+    rows with ``steps[0] <= step <= steps[1]`` when ``steps`` is given."""
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in ("step", "lx") + names}
+    for k, run in enumerate(chain):
+        rows = slice(1 if k else 0, None)
+        parts["step"].append(run.steps[rows])
+        parts["lx"].append(run.column("lx")[rows] if run.has("lx")
+                           else np.full(run.steps[rows].size, np.nan))
+        for name in names:
+            parts[name].append(run.column(name)[rows])
+    table = {name: np.concatenate(values) for name, values in parts.items()}
+    if steps is not None:
+        keep = (table["step"] >= steps[0]) & (table["step"] <= steps[1])
+        table = {name: values[keep] for name, values in table.items()}
+    return table
+
+
+def _covers(chain: list[ThermoRun], steps: tuple[int, int] | None) -> bool:
+    """Whether the chain's steps reach from ``steps[0]`` or before to ``steps[1]`` or after."""
+    return steps is None or (chain[0].steps[0] <= steps[0] and chain[-1].steps[-1] >= steps[1])
+
+
+def _tilt_grows(rows: dict[str, np.ndarray]) -> bool:
+    """Whether the (unflipped) tilt xy ends above where it starts in ``rows``."""
+    xy = unflip_tilt(rows["xy"], rows["lx"])
+    return xy.size > 1 and xy[-1] > xy[0]
+
+
+def _span(runs: list[ThermoRun]) -> str:
+    """'steps A-B (line L)' or 'steps A-B (lines L1-L2)' of runs in log order."""
+    lines = (f"line {runs[0].header_line}" if len(runs) == 1
+             else f"lines {runs[0].header_line}-{runs[-1].header_line}")
+    return f"steps {runs[0].steps[0]:.0f}-{runs[-1].steps[-1]:.0f} ({lines})"
+
+
+def _runs_found(runs: list[ThermoRun], names: tuple[str, ...], most: int = 8) -> str:
+    """One clause per run (header line, step range, columns, those of ``names`` it lacks), at
+    most ``most`` of them."""
+    parts = []
+    for run in runs[:most]:
+        missing = [name for name in names if not run.has(name)]
+        lacks = f", lacks {' '.join(missing)}" if missing else ""
+        parts.append(f"line {run.header_line}: steps {run.steps[0]:.0f}-{run.steps[-1]:.0f}, "
+                     f"columns {' '.join(run.names)}{lacks}")
+    more = f"; and {len(runs) - most} more" if len(runs) > most else ""
+    return "; ".join(parts) + more
+
+
+def select_rows(path: str | os.PathLike, stress_column: str,
+                steps: tuple[int, int] | None = None) -> dict[str, np.ndarray]:
+    """The thermo rows of a log with the columns xy, ly and ``stress_column`` over ``steps``
+    (first and last timestep of the dumps; None: all rows of the chain picked), as arrays keyed
+    ``step``, ``xy``, ``ly``, ``stress_column`` and ``lx`` (NaN where a run lacks it).
+
+    Every run of the log is read; runs with all the columns are joined where one continues the
+    other (:func:`join_runs`, boundary row once), and of the chains covering ``steps`` the last
+    one in which the tilt ``xy`` grows over them is used (the shear stage comes last in a
+    melt–quench–shear deck; a ``reset_timestep`` before it may leave earlier stages covering
+    the same steps), else the last one. Raises InputError naming the log and listing its runs
+    (header line, steps, columns, those missing) when no run has the columns or none covers
+    ``steps``.
+    """
+    names = ("xy", "ly", stress_column)
+    runs = read_log(path)
+    chains = join_runs(runs, names)
+    wanted = ", ".join(names)
+    if not chains:
+        hint = (" (the shear run's thermo_style needs xy and ly)"
+                if not any(run.has("xy") and run.has("ly") for run in runs) else "")
+        raise InputError(path, f"no run has all the thermo columns {wanted}{hint}; runs found: "
+                               f"{_runs_found(runs, names)}")
+    covering = [_rows(chain, names, steps) for chain in chains if _covers(chain, steps)]
+    if not covering:
+        spans = "; ".join(_span(chain) for chain in chains)
+        raise InputError(path, f"no run with the thermo columns {wanted} covers the dump "
+                               f"timesteps {steps[0]}-{steps[1]}: runs with them (joined where "
+                               f"one continues another) span {spans}; runs found: "
+                               f"{_runs_found(runs, names)}")
+    sheared = [rows for rows in covering if _tilt_grows(rows)]
+    return (sheared or covering)[-1]
+
+
 def stress_strain(
     path: str | os.PathLike,
     *,
     stress_column: str = "pxy",
     units: str = "metal",
-    start_step: int | None = None,
+    steps: tuple[int, int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Global (strain γ, shear stress τ) from a LAMMPS log.
 
-    Rows used: those of the runs after the last ``reset_timestep`` (the shear stage of a
-    melt–quench–shear log), from ``start_step`` on when given (the timestep of the first dump
-    frame), with rows repeated at run boundaries dropped. γ = (xy − xy₀)/ly with xy₀ the tilt of
-    the first row used, box flips undone when the log has ``lx`` (:func:`unflip_tilt`); rows where the tilt does not advance past the previous row are dropped,
-    so γ is strictly increasing. τ = −stress_column × :data:`PRESSURE_TO_GPA`[units] (GPa for
-    metal and real units, reduced for lj). Raises InputError naming the log for a missing column,
-    too few rows or a non-increasing strain.
+    Rows: those of :func:`select_rows` over ``steps`` (the timesteps of the first and last dump
+    frame). γ = (xy − xy₀)/ly with xy₀ the tilt of the first row used, box flips undone when the
+    log has ``lx`` (:func:`unflip_tilt`); rows where the tilt does not advance past the previous
+    row are dropped, so γ is strictly increasing. τ = −stress_column × :data:`PRESSURE_TO_GPA`[units]
+    (GPa for metal and real units, reduced for lj). Raises InputError naming the log for missing
+    columns or steps, too few rows or a non-increasing strain.
     """
     if units not in PRESSURE_TO_GPA:
         raise ValueError(f"units must be one of {sorted(PRESSURE_TO_GPA)}, got {units!r}")
-    runs = _last_segment(read_log(path))
-    wanted = ("step", "xy", "ly", stress_column)
-    picked: dict[str, list[np.ndarray]] = {name: [] for name in wanted + ("lx",)}
-    for run in runs:
-        for name in wanted:
-            if not run.has(name):
-                hint = " (add xy and ly to thermo_style)" if name in ("xy", "ly") else ""
-                raise InputError(path, f"no thermo column {name!r}{hint} in the run whose header "
-                                       f"is at this line (columns: {' '.join(run.names)})",
-                                 line=run.header_line)
-        for name in picked:
-            picked[name].append(run.column(name, path) if run.has(name)
-                                else np.full(run.columns[run.names[0]].size, np.nan))
-    step, xy, ly_, p, lx = (np.concatenate(picked[name]) for name in wanted + ("lx",))
-    keep = np.ones(step.size, dtype=bool)
-    keep[:-1] = step[1:] != step[:-1]  # a run repeats the last row of the one before
-    if start_step is not None:
-        keep &= step >= start_step
-    xy, ly_, p, lx = xy[keep], ly_[keep], p[keep], lx[keep]
-    if xy.size < 2:
-        raise InputError(path, f"fewer than 2 thermo rows from step {start_step or 0} on in the "
-                               "last segment of the log")
-    xy = unflip_tilt(xy, lx)
-    gamma = (xy - xy[0]) / ly_
+    rows = select_rows(path, stress_column, steps)
+    where = (f"the dump timesteps {steps[0]}-{steps[1]}" if steps is not None
+             else "the runs used")
+    if rows["step"].size < 2:
+        raise InputError(path, f"fewer than 2 thermo rows in {where}")
+    xy = unflip_tilt(rows["xy"], rows["lx"])
+    gamma = (xy - xy[0]) / rows["ly"]
     advancing = gamma > np.maximum.accumulate(np.concatenate([[-math.inf], gamma[:-1]]))
-    gamma, p = gamma[advancing], p[advancing]
+    gamma, p = gamma[advancing], rows[stress_column][advancing]
     if gamma.size < 2:
-        raise InputError(path, "the box tilt xy does not increase: no shear in the last runs")
+        raise InputError(path, f"the box tilt xy does not increase in {where}: no shear")
     return gamma, -p * PRESSURE_TO_GPA[units]

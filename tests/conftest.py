@@ -62,6 +62,30 @@ def lj_dir(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def run_lammps():
+    """A function running a LAMMPS input deck ``deck`` (text) with ``-var`` ``variables`` (and
+    ``dir``, the output directory ``out_dir``): it writes ``out_dir/in.lammps`` and the log
+    ``out_dir/log.lammps``, which it returns."""
+    from grassego.md import load_lammps
+
+    def run(deck: str, out_dir: Path, **variables) -> Path:
+        lammps = load_lammps()
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "in.lammps").write_text(deck)
+        args = ["-nocite", "-screen", "none", "-log", str(out_dir / "log.lammps")]
+        for name, value in {"dir": out_dir, **variables}.items():
+            args += ["-var", name, str(value)]
+        lmp = lammps(cmdargs=args)
+        try:
+            lmp.file(str(out_dir / "in.lammps"))
+        finally:
+            lmp.close()
+        return out_dir / "log.lammps"
+
+    return run
+
+
 _HOLD_LOCK = ("import sys; sys.path.insert(0, {root!r}); from grassego.lock import lock_results; "
               "lock_results(sys.argv[1]); print('held', flush=True); sys.stdin.read()")
 

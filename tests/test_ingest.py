@@ -191,8 +191,31 @@ def test_log_without_the_stress_column(lj_dir, lj_frames, tmp_path):
         ingest_dumps([dump], out, log_file=lj_dir / "log.lammps", stress_column="c_sxy",
                      **LJ_CG)
     assert err.value.path == str(lj_dir / "log.lammps")
-    assert "no thermo column 'c_sxy'" in str(err.value)
+    assert "no run has all the thermo columns xy, ly, c_sxy; runs found: line " in str(err.value)
     _no_output(out)
+
+
+def test_pxy_log_uses_the_shear_run_of_the_deck(lj_frames, lj_dir, tmp_path):
+    """With pxy, the melt, quench and hold runs of the log hold the columns and cover the dump
+    steps 0-200 too (the shear follows a reset_timestep), but only the shear shears; its rows
+    are used up to the last dump step."""
+    dump = _write(tmp_path / "few.dump", lj_frames[:3])
+    ds = ingest_dumps([dump], tmp_path / "pxy.nc", log_file=lj_dir / "log.lammps",
+                      stress_column="pxy", **LJ_CG)
+    np.testing.assert_allclose(ds["strain_ss"], np.arange(11) * 0.001, atol=1e-9)
+    shear = read_log(lj_dir / "log.lammps")[-1]
+    np.testing.assert_allclose(ds["stress_strain"], -shear.column("pxy")[:11], rtol=1e-6)
+    assert ds.attrs["stress_source"].endswith("steps 0-200")
+
+
+def test_default_strain_cutoff_of_the_2d_glass(lj_frames, tmp_path):
+    """The first minimum of g(r) of the Kob-Andersen glass: 1.29 σ measured, in a broad, shallow
+    trough (g ≈ 0.3-0.4 from 1.2 to 1.6 σ) between the split first peak (AB at 0.88 σ, AA at
+    1.07 σ) and the second at 1.72 σ."""
+    dump = _write(tmp_path / "few.dump", lj_frames[:2])
+    ds = ingest_dumps([dump], tmp_path / "glass.nc", stress_column="c_stress[4]",
+                      **{**LJ_CG, "strain_cutoff": None})
+    assert 1.2 < ds.attrs["strain_cutoff"] < 1.6 and ds.attrs["strain_cutoff_units"] == "sigma"
 
 
 def test_grid_finer_than_the_atoms_warns(lj_frames, tmp_path):
@@ -233,10 +256,11 @@ def test_cli_ingest(lj_frames, lj_dir, tmp_path, capsys):
     out = tmp_path / "cli.nc"
     args = ["ingest", str(tmp_path / "f.*.dump"), "--log", str(lj_dir / "log.lammps"),
             "--out", str(out), "--units", "lj", "--width", "2", "--cutoff", "6",
-            "--grid", "8", "6", "--stress-column", "f_pxy_avg"]
+            "--grid", "8", "6", "--strain-cutoff", "3", "--stress-column", "f_pxy_avg"]
     assert cli.main(args) == 0
     ds = read_reference(out)
     assert ds.sizes["frame"] == 3 and ds.sizes["x"] == 8 and ds.sizes["y"] == 6
+    assert ds.attrs["strain_cutoff"] == 3.0 and ds.attrs["strain_cutoff_source"].startswith("given")
     assert cli.main(args[:-1] + ["nope"]) == 2
     assert "log.lammps" in capsys.readouterr().err
     assert cli.main(["ingest", str(tmp_path / "missing.*"), "--out", str(out)]) == 2
@@ -278,6 +302,50 @@ def test_a_single_frame_is_refused_before_ovito_reads_it(tmp_path):
     with pytest.raises(InputError) as err:
         ingest_dumps([dump], out, stress_column="c_sxy", **LJ_CG)
     assert str(err.value).startswith(f"{dump}: only 1 frame; a reference needs at least 2")
+    _no_output(out)
+
+
+def test_default_strain_cutoff_of_a_square_lattice(tmp_path):
+    """Unit spacing: g(r) is zero between the shells at 1 and √2, the cut-off is in the middle."""
+    frames, _ = _lattice_frames([0.0, 0.02])
+    ds = ingest_dumps([_write(tmp_path / "two.dump", frames)], tmp_path / "two.nc",
+                      stress_column="c_sxy", **{**LJ_CG, "strain_cutoff": None})
+    assert ds.attrs["strain_cutoff"] == pytest.approx((1 + np.sqrt(2)) / 2, abs=0.02)
+    assert ds.attrs["strain_cutoff_units"] == "sigma"
+    assert ds.attrs["strain_cutoff_source"].startswith(
+        "first minimum of the radial distribution function g(r) of frame 0 after its first peak")
+    np.testing.assert_allclose(ds["exy"][1], 0.01, atol=2e-6)
+
+
+def test_too_small_a_strain_cutoff_names_one_that_works(tmp_path):
+    frames, _ = _lattice_frames([0.0, 0.02])
+    dump = _write(tmp_path / "two.dump", frames)
+    out = tmp_path / "out.nc"
+    with pytest.raises(InputError) as err:
+        ingest_dumps([dump], out, stress_column="c_sxy", **{**LJ_CG, "strain_cutoff": 0.9})
+    assert str(err.value) == (
+        f"{dump}: frame 0: 256 atoms have too few neighbours within the strain cut-off 0.9; every "
+        "atom of frame 0 has 2 neighbours (the fewest the 2-D strain needs) within 1; the first "
+        "minimum of g(r) of frame 0 is at 1.21: use a strain cut-off of 1.01 or more "
+        "(--strain-cutoff / strain_cutoff)")
+    _no_output(out)
+    ds = ingest_dumps([dump], out, stress_column="c_sxy", **{**LJ_CG, "strain_cutoff": 1.01})
+    np.testing.assert_allclose(ds["exy"][1], 0.01, atol=2e-6)
+
+
+def test_no_minimum_of_g_of_r_asks_for_a_strain_cutoff(tmp_path, monkeypatch):
+    def no_minimum(data):
+        raise ValueError("g(r) has no minimum below 1 after its first peak at 1 within r <= 3")
+
+    monkeypatch.setattr("grassego.ingest.rdf_first_minimum", no_minimum)
+    frames, _ = _lattice_frames([0.0, 0.02])
+    dump = _write(tmp_path / "two.dump", frames)
+    out = tmp_path / "out.nc"
+    with pytest.raises(InputError) as err:
+        ingest_dumps([dump], out, stress_column="c_sxy", **{**LJ_CG, "strain_cutoff": None})
+    assert str(err.value) == (f"{dump}: frame 0: no strain cut-off from the structure (g(r) has "
+                              "no minimum below 1 after its first peak at 1 within r <= 3); give "
+                              "one with --strain-cutoff / strain_cutoff")
     _no_output(out)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from grassego.errors import InputError
-from grassego.lammps_log import read_log, stress_strain, unflip_tilt
+from grassego.lammps_log import join_runs, read_log, stress_strain, unflip_tilt
 
 # A log in the shape LAMMPS writes: an equilibration run, a timestep reset, then the shear in
 # two runs (the second repeats the last row of the first), a WARNING inside a table, and an
@@ -61,24 +61,68 @@ def test_stress_strain_uses_shear_segment_metal_units(log_path):
     np.testing.assert_allclose(tau, [0.008, 0.1, 0.2, 0.25, 0.24])
 
 
-def test_stress_strain_lj_units_stay_reduced_and_start_step(log_path):
-    gamma, tau = stress_strain(log_path, stress_column="Pxy", units="lj", start_step=20)
-    np.testing.assert_allclose(gamma, [0.0, 0.01, 0.02])  # strain relative to step 20
-    np.testing.assert_allclose(tau, [2000.0, 2500.0, 2400.0])
+def test_stress_strain_lj_units_stay_reduced_and_dump_steps(log_path):
+    gamma, tau = stress_strain(log_path, stress_column="Pxy", units="lj", steps=(20, 30))
+    np.testing.assert_allclose(gamma, [0.0, 0.01])  # strain relative to step 20, up to step 30
+    np.testing.assert_allclose(tau, [2000.0, 2500.0])
 
 
-def test_missing_stress_column_names_file_and_line(log_path):
+def test_missing_stress_column_lists_the_runs(log_path):
     with pytest.raises(InputError) as err:
         stress_strain(log_path, stress_column="f_pxy_avg")
-    assert str(log_path) in str(err.value) and "f_pxy_avg" in str(err.value)
-    assert err.value.line == 10  # header of the first shear run
+    assert str(err.value) == (
+        f"{log_path}: no run has all the thermo columns xy, ly, f_pxy_avg; runs found: "
+        "line 4: steps 0-100, columns Step Temp E_pair Pxy Xy Ly, lacks f_pxy_avg; "
+        "line 10: steps 0-20, columns Step Temp E_pair Pxy Xy Lx Ly, lacks f_pxy_avg; "
+        "line 17: steps 20-40, columns Step Temp E_pair Pxy Xy Lx Ly, lacks f_pxy_avg")
 
 
 def test_missing_tilt_column_says_what_to_add(tmp_path):
     path = tmp_path / "log.lammps"
     path.write_text("Step Temp Pxy\n0 1 2\n10 1 3\nLoop time of 1 on 1 procs\n")
-    with pytest.raises(InputError, match="no thermo column 'xy'.*thermo_style"):
+    with pytest.raises(InputError, match=r"thermo_style needs xy and ly\); runs found: line 1: "
+                                         r"steps 0-10, columns Step Temp Pxy, lacks xy ly$"):
         stress_strain(path)
+
+
+def _table(steps, xy, header="Step Temp Pxy Xy Ly") -> str:
+    """A thermo table of LAMMPS's shape: rows at ``steps`` with tilt ``xy``, pxy = -10·step."""
+    rows = "".join(f"{s} 1.0 {-10.0 * s} {x} 100.0\n" for s, x in zip(steps, xy))
+    return f"{header}\n{rows}Loop time of 1.0 on 1 procs for 10 steps with 10 atoms\n"
+
+
+def test_runs_of_a_deck_with_resets_pick_the_shear_covering_the_dumps(tmp_path):
+    """melt, reset, shear split in two runs, reset, relax: the melt and the relax hold the
+    columns and cover the dump steps 0-200 too, but only the shear's tilt grows."""
+    path = tmp_path / "log.lammps"
+    path.write_text(_table([0, 100, 200], [0, 0, 0]) + "reset_timestep 0\n"
+                    + _table([0, 100], [0, 1]) + _table([100, 200, 300], [1, 2, 3])
+                    + "reset_timestep 0\n" + _table([0, 100, 200, 300], [3, 3, 3, 3]))
+    gamma, tau = stress_strain(path, steps=(0, 200), units="lj")
+    np.testing.assert_allclose(gamma, [0.0, 0.01, 0.02])  # step 100 once, rows up to step 200
+    np.testing.assert_allclose(tau, [0.0, 1000.0, 2000.0])
+    chains = join_runs(read_log(path), ("xy", "ly", "pxy"))
+    assert [[run.header_line for run in chain] for chain in chains] == [[1], [7, 11], [17]]
+
+
+def test_a_run_without_the_columns_breaks_a_chain(tmp_path):
+    path = tmp_path / "log.lammps"
+    path.write_text(_table([0, 100], [0, 1]) + _table([100, 200], [1, 2], "Step Temp PotEng Press Volume")
+                    + _table([200, 300], [2, 3]))
+    with pytest.raises(InputError) as err:
+        stress_strain(path, steps=(0, 300))
+    assert str(err.value) == (
+        f"{path}: no run with the thermo columns xy, ly, pxy covers the dump timesteps 0-300: "
+        "runs with them (joined where one continues another) span steps 0-100 (line 1); "
+        "steps 200-300 (line 9); runs found: line 1: steps 0-100, columns Step Temp Pxy Xy Ly; "
+        "line 5: steps 100-200, columns Step Temp PotEng Press Volume, lacks xy ly pxy; "
+        "line 9: steps 200-300, columns Step Temp Pxy Xy Ly")
+
+
+def test_dumps_beyond_the_log_are_refused(log_path):
+    with pytest.raises(InputError, match="covers the dump timesteps 20-200: runs with them .* "
+                                         r"span steps 0-100 \(line 4\); steps 0-40 \(lines 10-17\)"):
+        stress_strain(log_path, steps=(20, 200))
 
 
 def test_crashed_run_keeps_complete_rows(tmp_path):

@@ -2,8 +2,9 @@
 
 Reads the dump series with OVITO, computes the per-atom xy strain since the first frame (OVITO's
 atomic-strain modifier, Green–Lagrange tensor component), Gaussian-averages it and the per-atom
-potential energy onto a grid, takes the stress–strain curve from the LAMMPS log (or a per-atom
-stress column) and writes the reference-fields file atomically. See :mod:`grassego.ingest`.
+potential energy onto a grid, takes the stress–strain curve from the LAMMPS log (the run(s)
+covering the dumps' timesteps; or a per-atom stress column) and writes the reference-fields file
+atomically. See :mod:`grassego.ingest`.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="Gaussian cut-off r_cut, dump length unit (default %(default)s)")
     p.add_argument("--grid", type=int, nargs=2, default=(32, 32), metavar=("NX", "NY"),
                    help="grid points in x and y (default 32 32)")
-    p.add_argument("--strain-cutoff", type=float, default=3.0,
-                   help="neighbour cut-off of OVITO's atomic-strain modifier (default %(default)s)")
+    p.add_argument("--strain-cutoff", type=float, default=None,
+                   help="neighbour cut-off of OVITO's atomic-strain modifier, dump length unit "
+                        "(default: the first minimum of g(r) of the first frame)")
     p.add_argument("--stress-column", default="pxy",
                    help="thermo column of the log (pxy, f_...) or, without --log, per-atom "
                         "stress column of the dump (c_stress[4]); shear stress = -pxy "
