@@ -1,5 +1,5 @@
-"""Shared fixtures: paths to the project root, shipped resources and the ../shared data; a
-process holding the lock of a results directory."""
+"""Shared fixtures: paths to the project root, the shipped resources and test data (tests/data);
+a process holding the lock of a results directory."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+DATA = ROOT / "tests" / "data"
 CUZR_REFERENCE = ROOT / "resources" / "cuzr" / "reference.nc"
 
 
@@ -26,22 +27,25 @@ def cuzr_reference_path() -> Path:
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    if not SHARED.is_dir():
-        pytest.skip(f"shared data not found at {SHARED}")
-    return SHARED
+def cuzr_legacy_dir() -> Path:
+    """A few files of the published CuZr data in their legacy text format (README there)."""
+    return DATA / "cuzr_legacy"
 
 
 @pytest.fixture(scope="session")
-def cuzr_fields_16(shared_dir):
-    """The CuZr MD energy fields of the first and last frame, subsampled to 16 × 16 [eV/atom]:
-    small, fast solver inputs with the real data's structure."""
-    from grassego.legacy import read_field_file
+def golden_stz_dir() -> Path:
+    """Golden outputs of the original C++ STZ solver (README there)."""
+    return DATA / "golden_stz"
 
-    md = shared_dir / "data" / "cuzr_md"
-    if not md.is_dir():
-        pytest.skip(f"CuZr data not found at {md}")
-    return (read_field_file(md / "pe.MD.0")[::2, ::2], read_field_file(md / "pe.MD.100")[::2, ::2])
+
+@pytest.fixture(scope="session")
+def cuzr_fields_16() -> tuple[np.ndarray, np.ndarray]:
+    """The CuZr MD energy fields of the first and last frame (the shipped reference), subsampled
+    to 16 × 16 [eV/atom]: small, fast solver inputs with the real data's structure."""
+    from grassego.fields import read_reference
+
+    pe = read_reference(CUZR_REFERENCE)["pe"].values.astype(np.float64)
+    return pe[0, ::2, ::2], pe[-1, ::2, ::2]
 
 
 #: The tiny real LAMMPS run (2-D Kob-Andersen glass sheared to 50 %) shared by the ingest and md

@@ -48,9 +48,9 @@ def test_synthetic_round_trip(legacy_dir: Path):
     assert ds["pe"].attrs["units"] == "eV/atom" and ds["stress_strain"].attrs["units"] == "GPa"
 
 
-def test_cuzr_shipped_file_equals_source_text(cuzr_reference_path: Path, shared_dir: Path):
+def test_cuzr_shipped_file_equals_source_text(cuzr_reference_path: Path, cuzr_legacy_dir: Path):
     """The shipped resources/cuzr/reference.nc equals the published text to float32 precision."""
-    src = shared_dir / "data" / "cuzr_md"
+    src = cuzr_legacy_dir
     ds = read_reference(cuzr_reference_path)
     assert ds.sizes == {"frame": 101, "y": 32, "x": 32, "strain_ss": 501}
     assert ds["pe"].dtype == np.float32 and ds["exy"].dtype == np.float32
@@ -62,6 +62,7 @@ def test_cuzr_shipped_file_equals_source_text(cuzr_reference_path: Path, shared_
     np.testing.assert_array_equal(ds["stress_strain"].values, stress.astype(np.float32))
     assert ds["strain"].values[-1] == pytest.approx(0.5)
     assert "MIT" in ds.attrs["license"] and "Kontolati" in ds.attrs["attribution"]
+    assert (src / "LICENSE").read_text() == (cuzr_reference_path.parent / "LICENSE").read_text()
     # the coarse-grained MD strain is engineering-style: its mean follows the global strain
     assert float(ds["exy"].values[100].mean()) == pytest.approx(0.5, abs=0.01)
 

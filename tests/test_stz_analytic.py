@@ -7,15 +7,11 @@ subsample of the CuZr field, to keep the tests fast.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-import pytest
 from scipy.integrate import solve_ivp
 
 from grassego.stz import ModelConstants, simulate_batch
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 GRID = (8, 8)
 
 
@@ -94,13 +90,9 @@ def test_homogeneous_chi_follows_zero_d_law_and_converges():
     assert errors[15] > 1.6 * errors[30] > 1.6 * 1.6 * errors[60]  # first order in dt
 
 
-@pytest.mark.skipif(not (SHARED / "data" / "cuzr_md").is_dir(), reason="CuZr data not found")
-def test_converges_when_time_step_is_halved():
+def test_converges_when_time_step_is_halved(cuzr_fields_16):
     """Heterogeneous χ from the CuZr field: the stress curve converges as dt is halved."""
-    from grassego.legacy import read_field_file
-
-    pe0 = read_field_file(SHARED / "data" / "cuzr_md" / "pe.MD.0")[::2, ::2]
-    pe_final = read_field_file(SHARED / "data" / "cuzr_md" / "pe.MD.100")[::2, ::2]
+    pe0, pe_final = cuzr_fields_16
     params = {"c0": [0.55], "s_y": [1.006], "beta": [8.277], "E0": [-3.368]}
     curves = {}
     for steps in (30, 60, 120):

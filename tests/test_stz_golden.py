@@ -1,4 +1,4 @@
-"""The batched STZ solver against the original C++ solver's golden outputs (../shared/golden/stz).
+"""The batched STZ solver against the original C++ solver's golden outputs (tests/data/golden_stz).
 
 Acceptance (issue 3), per golden run: stress–strain MAE < 0.02 GPa, peak within 2 %, strain field
 at the paper's 9 snapshot strains within a mean Grassmann geodesic distance of 0.1 (rank 5, column
@@ -9,8 +9,6 @@ regression in the discretisation is caught long before the acceptance bounds.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
@@ -20,30 +18,25 @@ from grassego.legacy import read_field_file
 from grassego.objective import PAPER_SNAPSHOT_STRAINS
 from grassego.stz import simulate_batch
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-GOLDEN = SHARED / "golden" / "stz"
-MD = SHARED / "data" / "cuzr_md"
 RUNS = ("paper_validation_target", "paper_cuzr_optimum", "low_beta_soft")
-
-pytestmark = pytest.mark.skipif(not GOLDEN.is_dir() or not MD.is_dir(),
-                                reason=f"golden data not found under {SHARED}")
 
 
 @pytest.fixture(scope="module")
-def golden() -> dict[str, dict[str, np.ndarray]]:
+def golden(golden_stz_dir) -> dict[str, dict[str, np.ndarray]]:
     out = {}
     for name in RUNS:
-        with np.load(GOLDEN / f"{name}.npz") as z:
+        with np.load(golden_stz_dir / f"{name}.npz") as z:
             out[name] = {k: z[k] for k in z.files}
     return out
 
 
 @pytest.fixture(scope="module", params=["fused", "torch"])
-def solved(golden, request):
+def solved(golden, cuzr_legacy_dir, request):
     """All three golden parameter sets in one float64 batch (the dtype the golden test uses;
-    float32 agrees as closely, see the benchmark notes), with each CPU backend."""
-    pe0 = read_field_file(MD / "pe.MD.0")
-    pe_final = read_field_file(MD / "pe.MD.100")
+    float32 agrees as closely, see the benchmark notes), with each CPU backend, from the text
+    fields the original solver read."""
+    pe0 = read_field_file(cuzr_legacy_dir / "pe.MD.0")
+    pe_final = read_field_file(cuzr_legacy_dir / "pe.MD.100")
     params = {k: np.array([float(golden[n][k]) for n in RUNS]) for k in ("c0", "s_y", "beta", "E0")}
     return simulate_batch(params, pe0, pe_final, dtype=torch.float64, backend=request.param)
 
