@@ -87,15 +87,17 @@ class Calibration:
         )
 
     def __post_init__(self) -> None:
-        """Raises :class:`grassego.config.ConfigError` if the reference's grid spans another
-        cell than the solver's (``lx_A``, ``ly_A``)."""
-        from grassego.config import ConfigError, cell_problems
+        """The solver's cell is the reference's (:func:`grassego.config.reference_cell`) unless
+        ``constants`` give ``lx_A``/``ly_A``; raises :class:`grassego.config.ConfigError` if
+        those contradict the reference's grid."""
+        from grassego.config import ConfigError, cell_problems, reference_cell
         from grassego.stz import ModelConstants
 
         problems = cell_problems(self.reference, self.constants, "the reference")
         if problems:
             raise ConfigError("\n".join(problems))
-        self.model_constants = replace(ModelConstants(), **dict(self.constants))
+        self.model_constants = replace(ModelConstants(), **(reference_cell(self.reference)
+                                                            | dict(self.constants)))
         self._ref_series = series_from_dataset(self.reference, "reference")
         self.pe0 = np.asarray(self.reference["pe"].values[0], dtype=np.float64)
         self.pe_final = np.asarray(self.reference["pe"].values[-1], dtype=np.float64)

@@ -258,21 +258,30 @@ def _data_problems(config: Mapping[str, Any], root: str | Path) -> list[str]:
     return problems
 
 
-def cell_problems(reference, constants: Mapping[str, Any], source: str) -> list[str]:
-    """The solver's periodic cell (``lx_A``, ``ly_A`` [Å]) against the extent of the
-    reference's grid (cells × spacing of the ``x``/``y`` cell-centre coordinates)."""
-    from grassego.stz import ModelConstants
-
-    c = ModelConstants(**{k: v for k, v in constants.items() if k in model_constant_names()})
-    out = []
-    for axis, solver_len in (("x", c.lx_A), ("y", c.ly_A)):
+def reference_cell(reference) -> dict[str, float]:
+    """The periodic cell the reference's grid spans, as solver constants ``lx_A``, ``ly_A``
+    [Å]: cells × spacing of the ``x``/``y`` cell-centre coordinates."""
+    cell = {}
+    for axis in ("x", "y"):
         coord = np.asarray(reference[axis].values, dtype=np.float64)
-        extent = coord.size * float(np.mean(np.diff(coord)))
-        if abs(extent - solver_len) > CELL_RTOL * solver_len:
-            out.append(f"solver.constants.l{axis}_A: the solver's cell is {solver_len:g} Å along "
-                       f"{axis}, but the reference grid ({coord.size} cells of "
-                       f"{extent / coord.size:g} Å in {source}) spans {extent:g} Å; set "
-                       f"l{axis}_A to the reference's cell")
+        cell[f"l{axis}_A"] = coord.size * float(np.mean(np.diff(coord)))
+    return cell
+
+
+def cell_problems(reference, constants: Mapping[str, Any], source: str) -> list[str]:
+    """Explicit cell constants (``lx_A``, ``ly_A`` [Å] in ``constants``) that contradict the
+    cell of the reference's grid (:func:`reference_cell`) by more than :data:`CELL_RTOL`.
+    Without them the solver takes the reference's cell."""
+    cell = reference_cell(reference)
+    out = []
+    for key, extent in cell.items():
+        if key not in constants:
+            continue
+        given, n = float(constants[key]), reference[key[1]].size
+        if abs(extent - given) > CELL_RTOL * given:
+            out.append(f"solver.constants.{key}: {given:g} Å, but the reference grid ({n} cells "
+                       f"of {extent / n:g} Å along {key[1]} in {source}) spans {extent:g} Å; "
+                       "leave it out to take the reference's cell")
     return out
 
 

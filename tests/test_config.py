@@ -78,8 +78,8 @@ def _drop_c0_and_fix(value):
     (lambda c: c["solver"]["constants"].__setitem__("n_frames", 0), "solver.constants.n_frames"),
     (lambda c: c["solver"]["constants"].__setitem__("max_strain", 0.3),
      "objective.snapshot_strains: 0.35 lies beyond"),
-    (lambda c: c["solver"]["constants"].__setitem__("lx_A", 200), "solver.constants.lx_A: the "
-     "solver's cell is 200"),
+    (lambda c: c["solver"]["constants"].__setitem__("lx_A", 200), "solver.constants.lx_A: 200 Å, "
+     "but the reference grid (32 cells of 12.5 Å along x"),
     (lambda c: c["report"]["compare"]["paper_optimum"].pop("beta"),
      "report.compare.paper_optimum: no value for the calibrated parameter(s) ['beta']"),
     (lambda c: c["report"].__setitem__("field_strains", [0.1, 0.7]),
@@ -125,11 +125,7 @@ def test_a_forward_target_that_cannot_start_says_why():
         check_config(cfg, ROOT)
 
 
-def test_a_damaged_or_cropped_reference_is_named(tmp_path):
-    import xarray as xr
-
-    from grassego.fields import read_reference, write_reference
-
+def test_a_damaged_reference_is_named(tmp_path):
     cfg = copy.deepcopy(_load())
     ref = ROOT / cfg["reference"]["legacy"]["path"]
     truncated = tmp_path / "truncated.nc"
@@ -137,13 +133,29 @@ def test_a_damaged_or_cropped_reference_is_named(tmp_path):
     cfg["reference"]["legacy"]["path"] = str(truncated)
     with pytest.raises(ConfigError, match=re.escape(f"reference.legacy.path: {truncated}")):
         check_config(cfg, ROOT)
-    # a 16 x 16 crop of the 400 A fields spans 200 A: not the solver's cell
-    crop = read_reference(ref).isel(x=slice(0, 16), y=slice(0, 16))
+
+
+def test_the_cell_comes_from_the_reference_and_an_override_must_agree(tmp_path):
+    from grassego.calibration import Calibration
+    from grassego.fields import read_reference, write_reference
+    from grassego.objective import ObjectiveConfig
+
+    cfg = copy.deepcopy(_load())
+    # a 16 x 16 crop of the 400 A CuZr fields spans 200 A x 200 A
+    crop = read_reference(ROOT / cfg["reference"]["legacy"]["path"]).isel(x=slice(0, 16),
+                                                                          y=slice(0, 16))
     write_reference(crop, tmp_path / "crop.nc")
     cfg["reference"]["legacy"]["path"] = str(tmp_path / "crop.nc")
-    with pytest.raises(ConfigError, match=r"solver\.constants\.lx_A: .* spans 200 "):
+    check_config(cfg, ROOT)  # no cell given: the solver takes the reference's
+    calib = Calibration(crop, ["c0", "s_y", "beta", "E0"], ObjectiveConfig())
+    assert (calib.model_constants.lx_A, calib.model_constants.ly_A) == (200.0, 200.0)
+    cfg["solver"]["constants"]["lx_A"] = 400.0
+    with pytest.raises(ConfigError, match=r"solver\.constants\.lx_A: 400 Å, but the reference "
+                                          r"grid \(16 cells of 12\.5 Å along x in .*crop\.nc\) "
+                                          r"spans 200 Å"):
         check_config(cfg, ROOT)
-    assert isinstance(crop, xr.Dataset)
+    with pytest.raises(ConfigError, match="lx_A: 400 Å, but"):
+        Calibration(crop, ["c0", "s_y", "beta", "E0"], ObjectiveConfig(), constants={"lx_A": 400})
 
 
 def test_fixed_parameter_may_replace_a_calibrated_one():

@@ -108,6 +108,22 @@ def test_bad_constant_is_a_clear_error(reference, tmp_path, capsys):
     assert "n_frames" in capsys.readouterr().err
 
 
+def test_the_cell_is_the_reference_s_unless_a_constant_contradicts_it(reference, tmp_path,
+                                                                     capsys):
+    """The 8 x 8 reference of 50 A cells spans 400 A: lx_A=200 contradicts it, lx_A=400 agrees."""
+    params = tmp_path / "params.csv"
+    params.write_text("c0,s_y,beta,E0\n0.3,1.0,8.0,-3.368\n")
+    args = ["simulate", "--reference", str(reference), "--params", str(params), "--out",
+            str(tmp_path / "runs.nc"), "--constant", "n_frames=2", "--constant",
+            "steps_per_frame=2"]
+    assert main([*args, "--constant", "lx_A=200"]) == 2
+    err = capsys.readouterr().err
+    assert "lx_A: 200 Å, but the reference grid (8 cells of 50 Å along x in --reference) spans " \
+           "400 Å" in err
+    assert not (tmp_path / "runs.nc").exists()
+    assert main([*args, "--constant", "lx_A=400"]) == 0
+
+
 def test_bad_reference_is_a_clear_error(tmp_path, capsys):
     params = tmp_path / "params.csv"
     params.write_text("c0,s_y,beta,E0\n0.3,1.0,8.0,-3.368\n")

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from grassego.config import cell_problems, reference_cell
 from grassego.errors import InputError
 from grassego.fields import RUN_STATUS, read_reference, write_runs
 from grassego.objective import PAPER_SNAPSHOT_STRAINS, nearest_frames
@@ -61,8 +62,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def parse_constants(items: list[str]) -> ModelConstants:
-    """ModelConstants with ``NAME=VALUE`` overrides; raise :class:`InputError` if bad."""
+def parse_constants(items: list[str], reference=None) -> ModelConstants:
+    """ModelConstants with ``NAME=VALUE`` overrides, the cell (``lx_A``, ``ly_A``) taken from
+    ``reference``'s grid unless overridden; raise :class:`InputError` if bad or if an override
+    contradicts the reference's cell."""
     names = ModelConstants.names()
     kwargs: dict[str, float | int] = {}
     for item in items:
@@ -76,6 +79,11 @@ def parse_constants(items: list[str]) -> ModelConstants:
             raise InputError("--constant", f"{item!r}: {value!r} is not a number") from None
         is_int = name in ("n_frames", "steps_per_frame", "max_substeps")
         kwargs[name] = int(number) if is_int and number.is_integer() else number
+    if reference is not None:
+        problems = cell_problems(reference, kwargs, "--reference")
+        if problems:
+            raise InputError("--constant", "; ".join(problems))
+        kwargs = reference_cell(reference) | kwargs
     try:
         return ModelConstants(**kwargs)
     except (TypeError, ValueError) as exc:
@@ -105,7 +113,7 @@ def _device(name: str) -> str:
 def run(args: argparse.Namespace) -> int:
     ref = read_reference(args.reference)
     params = read_params(args.params)
-    constants = parse_constants(args.constant)
+    constants = parse_constants(args.constant, ref)
     if args.threads is not None:
         if args.threads < 1:
             raise InputError("--threads", f"must be >= 1, got {args.threads}")
