@@ -33,5 +33,5 @@ def test_install_path_pins_cpu_torch():
 def test_cli_lists_the_commands():
     out = subprocess.run([sys.executable, "-m", "grassego.cli", "--help"], capture_output=True,
                          text=True, check=True).stdout
-    for command in ("ingest-legacy", "distance", "simulate"):
+    for command in ("ingest-legacy", "distance", "simulate", "init-config"):
         assert command in out

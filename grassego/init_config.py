@@ -1,0 +1,410 @@
+"""A workflow config derived from a reference NetCDF file (``grassego init-config``).
+
+Every value written comes from the reference's data by a rule stated here, and the file says, in
+a comment beside each value, which rule and which numbers gave it; every other key is left to
+config/schema.yaml's defaults. The rules (units: stress and s_y in GPa, strain γ engineering
+shear strain [1], PE E and E0 in eV/atom, β in 1/eV, χ [1], T_eff = χ·T_Z in K):
+
+**Cell.** Not written: the solver takes the periodic cell from the reference's grid
+(:func:`grassego.config.reference_cell`); the file states it in a comment.
+
+**Shear modulus μ** (``solver.constants.mu_GPa``). In the elastic regime the model's mean shear
+stress is τ = μ γ (hypo-elastic, engineering γ; :func:`grassego.calibration.mark_elastic` uses
+the same μγ). μ is the slope of the least-squares line τ = a + μγ through the stress–strain
+points before the stress first exceeds :data:`ELASTIC_FIT_FRACTION` of its peak (the offset a
+absorbs a residual stress at γ = 0; staying well below the peak keeps the early plastic events
+of a glass out of the fit).
+
+**Yield stress s_y.** From :data:`SY_PEAK_FRACTIONS` times the peak of the MD stress–strain
+curve: the paper's box 0.8–1.15 GPa over the CuZr MD peak 1.541 GPa (at γ = 0.088). The model's
+stress overshoots s_y before plastic flow catches up, so s_y lies below the MD peak.
+
+**Coarse-graining map χ = β (E − E0)** (β and E0). Two properties of the initial state, both in
+the model's own terms, are bounded and converted:
+
+- the *mean* initial disorder χ̄ = β (Ē − E0) (Ē: mean PE of frame 0). The plastic rate of the
+  STZ law is (ε0/τ0) exp(−1/χ) times an O(1) stress factor, so it equals the applied shear rate
+  γ̇ at χ* = 1 / ln(ε0 / (τ0 γ̇)) (0.0653, T_eff = 1372 K, with the default constants). χ̄ is
+  bounded where that rate lies within :data:`RATE_DECADES` decades of γ̇:
+  χ̄ ∈ [1 / (L + D ln 10), 1 / (L − D ln 10)], L = ln(ε0 / (τ0 γ̇)). Colder, the model stays
+  elastic; hotter, it flows from the start without a stress peak.
+- the *spread* of the initial disorder: β σ_E (σ_E: standard deviation of the frame-0 PE) makes
+  the initial STZ rate vary by β σ_E / χ*² e-folds per standard deviation of the PE; that is
+  bounded by :data:`RATE_SPREAD`, so β ∈ RATE_SPREAD · χ*² / σ_E.
+
+The box is the smallest holding every (β, χ̄) pair of the two ranges:
+E0 ∈ [Ē − χ̄_max / β_min, Ē − χ̄_min / β_max]; its upper E0 bound is further capped at
+E_min − χ̄_min / (2 β_max) (E_min: lowest frame-0 PE), so that χ > 0 in every cell at every point
+of the box (the solver's first rejection rule, :func:`grassego.stz.params.prepare_inputs`). On
+the shipped CuZr reference the rules give β ∈ [2.1, 17.4] and E0 ∈ [−3.4027, −3.3624] against
+the paper's [2, 15] and [−3.39, −3.355] (whose upper E0 lies above E_min = −3.3606, where no run
+can start), and the box holds the paper's published optimum (β 6.882, E0 −3.369: χ̄ = 0.0647)
+and its validation target (β 8.277, E0 −3.368: χ̄ = 0.0696).
+
+**c0** [1]: the paper's box; the data give it no scale.
+
+**Strains.** ``objective.snapshot_strains`` and ``report.field_strains``: the schema's defaults
+(the paper's nine snapshot strains, the four report strains) that match a frame of the reference
+and the model reaches (γ ≤ ``max_strain``), unless fewer than half of them do: then as many frame
+strains beyond the first frame, evenly spaced.
+
+**Reference and results.** ``reference.legacy.path`` is the reference path as given (relative to
+where the workflow runs); ``results`` is ``results/<stem of the written file>``.
+
+Bounds are rounded outwards, to a hundredth of their width at most; for E0's upper bound that
+step stays inside the margin χ̄_min / (2 β_max) below E_min as long as χ̄_max / χ̄_min < 6.25
+(1.86 with the default constants), so χ > 0 holds for the rounded box too.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import xarray as xr
+import yaml
+
+from grassego.atomic import write_text_atomic
+from grassego.config import check_config, reference_cell, validate_schema
+from grassego.errors import GrassegoError, InputError
+from grassego.fields import read_reference
+from grassego.stz import ModelConstants
+
+#: The workflow's config schema (the repository's, beside the package).
+SCHEMA = Path(__file__).resolve().parents[1] / "config" / "schema.yaml"
+#: The elastic fit uses the stress–strain points before τ first exceeds this fraction of its peak.
+ELASTIC_FIT_FRACTION = 0.3
+#: Fewest stress–strain points the elastic fit accepts.
+MIN_ELASTIC_POINTS = 3
+#: s_y bounds as fractions of the MD peak stress: 0.8 and 1.15 GPa over the CuZr peak 1.541 GPa.
+SY_PEAK_FRACTIONS = (0.52, 0.75)
+#: c0 bounds [1]: the paper's.
+C0_BOUNDS = (0.05, 1.0)
+#: Decades, either way, between the STZ rate at the mean initial χ and the applied shear rate.
+RATE_DECADES = 2.0
+#: e-folds of the initial STZ rate per standard deviation of the frame-0 PE (at χ*).
+RATE_SPREAD = (0.25, 2.0)
+
+
+@dataclass(frozen=True)
+class Elastic:
+    """Elastic fit: slope ``mu_GPa`` [GPa] over ``n_points`` points up to strain ``strain_max``."""
+
+    mu_GPa: float
+    n_points: int
+    strain_max: float
+
+
+@dataclass(frozen=True)
+class EnergyBox:
+    """β [1/eV] and E0 [eV] bounds with the numbers that gave them: frame-0 PE ``e_mean``,
+    ``e_std``, ``e_min`` [eV]; rate-matching ``chi_star`` and mean-χ bounds ``chi_mean`` [1];
+    ``capped``: whether the upper E0 bound is the positivity cap."""
+
+    beta: tuple[float, float]
+    e0: tuple[float, float]
+    e_mean: float
+    e_std: float
+    e_min: float
+    chi_star: float
+    chi_mean: tuple[float, float]
+    capped: bool
+
+
+@dataclass(frozen=True)
+class Strains:
+    """Chosen strains [1] and whether they are the defaults (else evenly spaced frames)."""
+
+    values: tuple[float, ...]
+    defaults: bool
+
+
+def load_reference(path: str | Path) -> xr.Dataset:
+    """The reference at ``path``, checked for what the derivation needs: two frames or more and
+    a stress–strain curve that rises above zero. Raises :class:`InputError`."""
+    ds = read_reference(path)
+    if ds.sizes["frame"] < 2:
+        raise InputError(path, f"{ds.sizes['frame']} frame: the derivation needs the first and "
+                               "a later frame (initial and final PE, snapshot strains)")
+    if not float(ds["stress_strain"].max()) > 0:
+        raise InputError(path, "the stress-strain curve never rises above zero (is the sign of "
+                               "the shear stress flipped?)")
+    return ds
+
+
+def stress_peak(strain: np.ndarray, stress: np.ndarray) -> tuple[float, float]:
+    """Peak stress [GPa] of the curve and its strain [1]."""
+    i = int(np.argmax(stress))
+    return float(stress[i]), float(strain[i])
+
+
+def elastic_modulus(strain: np.ndarray, stress: np.ndarray, source: str) -> Elastic:
+    """Shear modulus μ [GPa]: slope of the least-squares line τ = a + μγ through the points
+    before the stress [GPa] first exceeds :data:`ELASTIC_FIT_FRACTION` of its peak (strain γ
+    engineering [1]). Raises :class:`InputError` naming ``source`` when too few points lie there
+    or the slope is not positive."""
+    strain, stress = np.asarray(strain, np.float64), np.asarray(stress, np.float64)
+    limit = ELASTIC_FIT_FRACTION * stress.max()
+    n = int(np.argmax(stress > limit))
+    if n < MIN_ELASTIC_POINTS:
+        raise InputError(source, f"only {n} stress-strain point(s) lie below "
+                                 f"{ELASTIC_FIT_FRACTION:g} x the peak stress before it is first "
+                                 f"exceeded; the elastic slope needs {MIN_ELASTIC_POINTS}")
+    slope = float(np.polyfit(strain[:n], stress[:n], 1)[0])
+    if not slope > 0:
+        raise InputError(source, f"the initial stress-strain slope is {slope:g} GPa, not positive")
+    return Elastic(mu_GPa=slope, n_points=n, strain_max=float(strain[n - 1]))
+
+
+def _log_rate_ratio(constants: ModelConstants) -> float:
+    """L = ln(ε0 / (τ0 γ̇)): the STZ attempt rate ε0/τ0 [1/s] over the shear rate γ̇ [1/s]."""
+    return math.log(constants.ep / (constants.tau0_s * constants.strain_rate_per_s))
+
+
+def rate_matching_chi(constants: ModelConstants) -> float:
+    """χ* = 1/L [1], at which the STZ rate (ε0/τ0) exp(−1/χ) equals the applied shear rate."""
+    return 1.0 / _log_rate_ratio(constants)
+
+
+def mean_chi_bounds(constants: ModelConstants) -> tuple[float, float]:
+    """Mean initial χ [1] at which the STZ rate is :data:`RATE_DECADES` decades below and above
+    the applied shear rate."""
+    log_ratio = _log_rate_ratio(constants)
+    span = RATE_DECADES * math.log(10.0)
+    if log_ratio <= span:
+        raise ValueError(f"ep / (tau0 * strain rate) = {math.exp(log_ratio):g} leaves no mean "
+                         f"chi {RATE_DECADES:g} decades above the shear rate")
+    return 1.0 / (log_ratio + span), 1.0 / (log_ratio - span)
+
+
+def energy_box(pe0: np.ndarray, constants: ModelConstants, source: str) -> EnergyBox:
+    """β [1/eV] and E0 [eV] bounds from the frame-0 PE field ``pe0`` [eV/atom] (module doc)."""
+    pe0 = np.asarray(pe0, np.float64)
+    e_mean, e_std, e_min = float(pe0.mean()), float(pe0.std()), float(pe0.min())
+    if not e_std > 0:
+        raise InputError(source, "the PE of frame 0 is uniform: beta has no scale to derive")
+    chi_star = rate_matching_chi(constants)
+    chi_lo, chi_hi = mean_chi_bounds(constants)
+    beta_lo, beta_hi = (s * chi_star**2 / e_std for s in RATE_SPREAD)
+    e0_hi = e_mean - chi_lo / beta_hi
+    cap = e_min - chi_lo / (2.0 * beta_hi)
+    return EnergyBox(beta=(beta_lo, beta_hi), e0=(e_mean - chi_hi / beta_lo, min(e0_hi, cap)),
+                     e_mean=e_mean, e_std=e_std, e_min=e_min, chi_star=chi_star,
+                     chi_mean=(chi_lo, chi_hi), capped=cap < e0_hi)
+
+
+def outward(lo: float, hi: float) -> tuple[float, float]:
+    """``[lo, hi]`` rounded outwards to the decimal place of a hundredth of its width (a bound
+    within a thousandth of that place of a round value, float32 noise of the data, is that
+    value)."""
+    digits = math.ceil(-math.log10(hi - lo)) + 2
+    scale = 10.0**digits
+    return (math.floor(round(lo * scale, 3)) / scale, math.ceil(round(hi * scale, 3)) / scale)
+
+
+def choose_strains(frames: np.ndarray, defaults: Sequence[float], max_strain: float) -> Strains:
+    """``defaults`` [1] that match a frame strain (within a quarter of the median spacing, past
+    the first frame) up to ``max_strain``; if fewer than half do, as many of those frames' strains,
+    evenly spaced (the last one included)."""
+    frames = np.asarray(frames, np.float64)
+    tol = 0.25 * float(np.median(np.diff(frames)))
+    usable = frames[1:][frames[1:] <= max_strain * (1 + 1e-9)]
+    if usable.size == 0:
+        raise ValueError(f"no frame past the first lies at a strain the model reaches "
+                         f"(max_strain {max_strain:g})")
+    hits = tuple(s for s in defaults if np.min(np.abs(usable - s)) <= tol)
+    if 2 * len(hits) >= len(defaults):
+        return Strains(hits, defaults=True)
+    idx = np.unique(np.round(np.linspace(0, usable.size - 1, min(len(defaults), usable.size))))
+    return Strains(tuple(round(float(usable[int(i)]), 6) for i in idx), defaults=False)
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """Everything derived from the reference ``ref`` for the config file ``out``: the elastic
+    fit, the stress peak [GPa] and its strain [1], the β/E0 box, the chosen strains, the
+    strains of the reference's first and last frames [1] and its cell (``lx_A``, ``ly_A`` [Å],
+    ``nx`` × ``ny`` cells)."""
+
+    ref: str
+    out: str
+    elastic: Elastic
+    peak: tuple[float, float]
+    box: EnergyBox
+    snapshots: Strains
+    fields: Strains
+    frames: tuple[float, float]
+    cell: dict[str, float]
+    grid: tuple[int, int]
+
+    @property
+    def results(self) -> str:
+        """The results directory: ``results/<stem of the config file>``."""
+        return f"results/{Path(self.out).stem}"
+
+    @property
+    def mu_GPa(self) -> float:
+        """μ [GPa] as written: three significant digits."""
+        return float(f"{self.elastic.mu_GPa:.3g}")
+
+    @property
+    def bounds(self) -> dict[str, tuple[float, float]]:
+        """Parameter bounds as written (rounded outwards): c0 [1], s_y [GPa], β [1/eV], E0 [eV]."""
+        return {"c0": C0_BOUNDS, "s_y": outward(*(f * self.peak[0] for f in SY_PEAK_FRACTIONS)),
+                "beta": outward(*self.box.beta), "E0": outward(*self.box.e0)}
+
+    def config(self) -> dict:
+        """The config mapping (only the derived keys; the schema fills the rest)."""
+        return {"results": self.results,
+                "reference": {"source": "legacy", "legacy": {"path": self.ref}},
+                "parameters": {k: list(v) for k, v in self.bounds.items()},
+                "objective": {"snapshot_strains": list(self.snapshots.values)},
+                "solver": {"constants": {"mu_GPa": self.mu_GPa}},
+                "report": {"field_strains": list(self.fields.values)}}
+
+
+def _schema_default(schema: dict, section: str, key: str) -> list:
+    """Default of ``section.key`` in the config schema."""
+    return schema["properties"][section]["properties"][key]["default"]
+
+
+def derive(ref: str, out: str, schema: dict) -> Derivation:
+    """Derive the config values from the reference at ``ref`` (module doc). Raises
+    :class:`InputError` on unusable data."""
+    ds = load_reference(ref)
+    constants = ModelConstants()
+    strain_ss, stress = ds["strain_ss"].values, ds["stress_strain"].values.astype(np.float64)
+    frames = ds["strain"].values
+    try:
+        snapshots, fields = (choose_strains(frames, _schema_default(schema, section, key),
+                                            constants.max_strain)
+                             for section, key in (("objective", "snapshot_strains"),
+                                                  ("report", "field_strains")))
+    except ValueError as exc:
+        raise InputError(ref, str(exc)) from None
+    return Derivation(ref=ref, out=out, elastic=elastic_modulus(strain_ss, stress, ref),
+                      peak=stress_peak(strain_ss, stress),
+                      box=energy_box(ds["pe"].values[0], constants, ref),
+                      snapshots=snapshots, fields=fields,
+                      frames=(float(frames[0]), float(frames[-1])), cell=reference_cell(ds),
+                      grid=(ds.sizes["x"], ds.sizes["y"]))
+
+
+def _flow(value) -> str:
+    """``value`` (number, string or list of numbers) as a YAML flow scalar or sequence."""
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_flow(v) for v in value) + "]"
+    return repr(float(value))
+
+
+def _strains_note(chosen: Strains, frames: tuple[float, float], what: str) -> str:
+    """Comment on a chosen strain list."""
+    span = f"frames at strain {frames[0]:g} to {frames[1]:g}"
+    if chosen.defaults:
+        return f"the schema's defaults ({what}) that match the reference's {span}"
+    return f"too few of the schema's defaults ({what}) match the {span}: frames, evenly spaced"
+
+
+def _header(d: Derivation) -> list[str]:
+    """Opening comment (source, cell), ``results`` and ``reference``."""
+    return [
+        f"# Workflow config derived from {d.ref} by `grassego init-config`",
+        "# (rules: grassego/init_config.py); keys not written here take config/schema.yaml's",
+        f"# defaults. Cell: the solver takes the reference grid's, {d.grid[0]} x {d.grid[1]} cells "
+        f"spanning {d.cell['lx_A']:g} x {d.cell['ly_A']:g} A",
+        "# (set solver.constants.lx_A / ly_A only to override it).",
+        f"results: {_flow(d.results)}   # results/<stem of this file>",
+        "",
+        "reference:",
+        "  source: legacy",
+        "  legacy:",
+        f"    path: {_flow(d.ref)}   # as given: relative to where the workflow runs",
+    ]
+
+
+def _parameters(d: Derivation) -> list[str]:
+    """The ``parameters`` section with the rule and numbers behind each bound."""
+    box, bounds, constants = d.box, d.bounds, ModelConstants()
+    t_z, (chi_lo, chi_hi) = constants.T_Z_K, box.chi_mean
+    where = ("is capped at E_min - chi_min / (2 beta_max)" if box.capped
+             else "lies below E_min")
+    return [
+        "parameters:",
+        "  # [1]: the paper's box; the data give c0 no scale",
+        f"  c0: {_flow(bounds['c0'])}",
+        f"  # GPa: {SY_PEAK_FRACTIONS[0]:g}-{SY_PEAK_FRACTIONS[1]:g} x the MD peak stress, "
+        f"{d.peak[0]:.4g} GPa at strain {d.peak[1]:g} (the paper's",
+        "  # box 0.8-1.15 GPa over the CuZr MD peak 1.541 GPa)",
+        f"  s_y: {_flow(bounds['s_y'])}",
+        f"  # chi = beta (E - E0), T_eff = chi T_Z with T_Z = {t_z:g} K; frame-0 PE (eV/atom): "
+        "mean",
+        f"  # {box.e_mean:.5f}, std {box.e_std:.3g}, min E_min = {box.e_min:.5f}. The STZ rate "
+        "(ep/tau0) exp(-1/chi)",
+        f"  # equals the shear rate {constants.strain_rate_per_s:.0e} 1/s at chi* = "
+        f"{box.chi_star:.4f} (T_eff {box.chi_star * t_z:.0f} K).",
+        f"  # 1/eV: the initial STZ rate varies by {RATE_SPREAD[0]:g}-{RATE_SPREAD[1]:g} e-folds "
+        "per PE standard deviation",
+        f"  # (beta = {RATE_SPREAD[0]:g}-{RATE_SPREAD[1]:g} x chi*^2 / std)",
+        f"  beta: {_flow(bounds['beta'])}",
+        f"  # eV: mean initial chi {chi_lo:.4f}-{chi_hi:.4f} (T_eff {chi_lo * t_z:.0f}-"
+        f"{chi_hi * t_z:.0f} K: the STZ rate within {RATE_DECADES:g}",
+        "  # decades of the shear rate) at every beta of the box, E0 = mean PE - chi / beta; the",
+        f"  # upper bound {where}, so chi > 0 everywhere at the start",
+        f"  E0: {_flow(bounds['E0'])}",
+    ]
+
+
+def _rest(d: Derivation) -> list[str]:
+    """The ``objective``, ``solver`` and ``report`` sections."""
+    e, nine = d.elastic, "the paper's nine"
+    return [
+        "objective:",
+        f"  # {_strains_note(d.snapshots, d.frames, nine)}",
+        f"  snapshot_strains: {_flow(d.snapshots.values)}",
+        "",
+        "solver:",
+        "  constants:",
+        "    # GPa: elastic slope of the MD stress-strain curve, tau = mu gamma: least squares",
+        f"    # through its {e.n_points} points up to strain {e.strain_max:g}, before the stress "
+        f"first exceeds {ELASTIC_FIT_FRACTION:g} x its peak",
+        f"    mu_GPa: {_flow(d.mu_GPa)}",
+        "",
+        "report:",
+        f"  # {_strains_note(d.fields, d.frames, 'field strains')}",
+        f"  field_strains: {_flow(d.fields.values)}",
+    ]
+
+
+def config_text(d: Derivation) -> str:
+    """The config of ``d`` as YAML text with a comment on each value."""
+    return "\n".join([*_header(d), "", *_parameters(d), "", *_rest(d)]) + "\n"
+
+
+def init_config(ref: str, out: str, force: bool = False) -> dict:
+    """Derive the config for the reference at ``ref`` (path as the workflow will see it), check
+    it as the workflow does (schema, then :func:`grassego.config.check_config` from the current
+    directory) and write it to ``out`` atomically; return the mapping written. An existing
+    ``out`` is kept unless ``force``."""
+    if Path(out).exists() and not force:
+        raise InputError(out, "exists; pass --force to replace it")
+    if not SCHEMA.is_file():
+        raise GrassegoError(f"{SCHEMA}: no config schema there; init-config needs the "
+                            "repository's config/ beside the package")
+    schema = yaml.safe_load(SCHEMA.read_text())
+    derivation = derive(ref, out, schema)
+    text = config_text(derivation)
+    parsed = yaml.safe_load(text)
+    if parsed != derivation.config():
+        raise AssertionError(f"the YAML text does not parse back to the derived config:\n{text}")
+    filled = copy.deepcopy(parsed)
+    validate_schema(filled, SCHEMA)
+    check_config(filled, ".")
+    write_text_atomic(out, text)
+    return parsed
