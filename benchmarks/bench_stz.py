@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-MD = ROOT.parent / "shared" / "data" / "cuzr_md"
+#: The original solver's exact inputs (float64 text), shipped with the tests.
+MD = ROOT / "tests" / "data" / "cuzr_legacy"
 BOUNDS = {"c0": (0.05, 1.0), "s_y": (0.8, 1.15), "beta": (2.0, 15.0), "E0": (-3.390, -3.355)}
 
 
@@ -46,17 +47,11 @@ def design(n: int, seed: int = 0) -> dict[str, np.ndarray]:
 
 
 def energy_fields() -> tuple[np.ndarray, np.ndarray]:
+    """Initial and final PE fields of the CuZr MD [eV/atom], as the original solver read them."""
     sys.path.insert(0, str(ROOT))
     from grassego.legacy import read_field_file
 
-    ref = ROOT / "resources" / "cuzr" / "reference.nc"
-    if MD.is_dir():
-        return read_field_file(MD / "pe.MD.0"), read_field_file(MD / "pe.MD.100")
-    import xarray as xr
-
-    with xr.open_dataset(ref) as ds:
-        pe = np.asarray(ds["pe"].values, dtype=np.float64)
-    return pe[0], pe[-1]
+    return read_field_file(MD / "pe.MD.0"), read_field_file(MD / "pe.MD.100")
 
 
 def one(n: int, dtype: str, device: str, threads: int | None, compile_: bool, backend: str) -> dict:

@@ -72,6 +72,7 @@ import yaml
 from grassego.atomic import write_text_atomic
 from grassego.config import check_config, reference_cell, validate_schema
 from grassego.errors import GrassegoError, InputError
+from grassego.fidelity import stress_features
 from grassego.fields import read_reference
 from grassego.stz import ModelConstants
 
@@ -135,12 +136,6 @@ def load_reference(path: str | Path) -> xr.Dataset:
         raise InputError(path, "the stress-strain curve never rises above zero (is the sign of "
                                "the shear stress flipped?)")
     return ds
-
-
-def stress_peak(strain: np.ndarray, stress: np.ndarray) -> tuple[float, float]:
-    """Peak stress [GPa] of the curve and its strain [1]."""
-    i = int(np.argmax(stress))
-    return float(stress[i]), float(strain[i])
 
 
 def elastic_modulus(strain: np.ndarray, stress: np.ndarray, source: str) -> Elastic:
@@ -288,11 +283,17 @@ def derive(ref: str, out: str, schema: dict) -> Derivation:
     except ValueError as exc:
         raise InputError(ref, str(exc)) from None
     return Derivation(ref=ref, out=out, elastic=elastic_modulus(strain_ss, stress, ref),
-                      peak=stress_peak(strain_ss, stress),
+                      peak=_peak(strain_ss, stress),
                       box=energy_box(ds["pe"].values[0], constants, ref),
                       snapshots=snapshots, fields=fields,
                       frames=(float(frames[0]), float(frames[-1])), cell=reference_cell(ds),
                       grid=(ds.sizes["x"], ds.sizes["y"]))
+
+
+def _peak(strain: np.ndarray, stress: np.ndarray) -> tuple[float, float]:
+    """Peak stress [GPa] and its strain [1], as :func:`grassego.fidelity.stress_features`."""
+    features = stress_features(strain, stress)
+    return features["peak_stress"], features["peak_strain"]
 
 
 def _flow(value) -> str:
