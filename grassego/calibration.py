@@ -57,7 +57,8 @@ class Calibration:
     """Everything needed to turn parameter vectors into Δ against one reference.
 
     ``names`` are the calibrated parameters (columns of X, in order), ``fixed`` the held values,
-    ``constants`` overrides of :class:`grassego.stz.ModelConstants`.
+    ``constants`` overrides of :class:`grassego.stz.ModelConstants`, ``units`` their unit system
+    (``solver.units``: "physical" or "lj"), which must be the reference's.
     """
 
     reference: xr.Dataset
@@ -69,6 +70,7 @@ class Calibration:
     dtype: torch.dtype = torch.float64
     backend: str = "auto"
     threads: int = 1
+    units: str = "physical"
 
     @classmethod
     def from_config(cls, reference: xr.Dataset, config: Mapping, threads: int = 1) -> "Calibration":
@@ -84,16 +86,18 @@ class Calibration:
             dtype=dtype_from_name(config["solver"]["dtype"]),
             backend=config["solver"].get("backend", "auto"),
             threads=threads,
+            units=config["solver"].get("units", "physical"),
         )
 
     def __post_init__(self) -> None:
         """The solver's cell is the reference's (:func:`grassego.config.reference_cell`) unless
         ``constants`` give ``lx_A``/``ly_A``; raises :class:`grassego.config.ConfigError` if
         those contradict the reference's grid."""
-        from grassego.config import ConfigError, cell_problems, reference_cell
+        from grassego.config import ConfigError, cell_problems, reference_cell, units_problems
         from grassego.stz import ModelConstants
 
-        problems = cell_problems(self.reference, self.constants, "the reference")
+        problems = (cell_problems(self.reference, self.constants, "the reference")
+                    + units_problems(self.reference, self.units, self.constants, "the reference"))
         if problems:
             raise ConfigError("\n".join(problems))
         self.model_constants = replace(ModelConstants(), **(reference_cell(self.reference)

@@ -175,6 +175,24 @@ def _reference_problems(config: Mapping[str, Any], root: str | Path) -> Iterator
                 yield f"reference.forward.target.{name}: must be > 0, got {value}"
     if ref["source"] == "dumps" and not ref["dumps"]["md"]["enabled"]:
         yield from _dump_file_problems(ref["dumps"], root)
+    if ref["source"] == "dumps" and ref["dumps"]["md"]["enabled"]:
+        yield from _md_problems(ref["dumps"])
+
+
+def _md_problems(dumps: Mapping[str, Any]) -> Iterator[str]:
+    """The MD run's settings make whole numbers of steps, and its units are the ingestion's."""
+    from grassego.md import SYSTEMS, deck_variables, shear_settings
+
+    md = dumps["md"]
+    settings = {k: v for k, v in md.items() if k not in ("enabled", "system", "omp_threads")}
+    try:
+        deck_variables(shear_settings(md["system"], **settings))
+    except ValueError as exc:
+        yield f"reference.dumps.md: {exc}"
+    units = SYSTEMS[md["system"]].units
+    if dumps["units"] != units:
+        yield (f"reference.dumps.units: {dumps['units']!r}, but the MD system "
+               f"{md['system']!r} (reference.dumps.md.system) writes LAMMPS {units!r} units")
 
 
 def _dump_file_problems(dumps: Mapping[str, Any], root: str | Path) -> Iterator[str]:
@@ -246,6 +264,10 @@ def _data_problems(config: Mapping[str, Any], root: str | Path) -> list[str]:
                                 f"[{strain.min():g}, {strain.max():g}] ({path})")
                 break
     problems += cell_problems(ds, config["solver"]["constants"], str(path))
+    problems += units_problems(ds, config["solver"]["units"], config["solver"]["constants"],
+                               str(path))
+    if any(p.startswith("solver.units") for p in problems):
+        return problems  # the box check below would judge LJ data with CuZr's constants
     problem = box_problem(ds, config)
     if problem:
         problems.append(problem)
@@ -283,6 +305,31 @@ def cell_problems(reference, constants: Mapping[str, Any], source: str) -> list[
                        f"of {extent / n:g} Å along {key[1]} in {source}) spans {extent:g} Å; "
                        "leave it out to take the reference's cell")
     return out
+
+
+#: Dimensional model constants whose defaults are CuZr's physical values: an LJ-unit
+#: calibration must give each of them in reduced units.
+LJ_REQUIRED_CONSTANTS = ("mu_GPa", "chi_len_A", "strain_rate_per_s")
+
+
+def units_problems(reference, units: str, constants: Mapping[str, Any], source: str
+                   ) -> list[str]:
+    """``solver.units`` against the reference's unit system
+    (:func:`grassego.fields.reference_units`), and, for LJ units, the dimensional constants
+    that have no meaningful default (:data:`LJ_REQUIRED_CONSTANTS`)."""
+    from grassego.fields import reference_units
+
+    found = reference_units(reference)
+    if found != units:
+        what = {"lj": "reduced Lennard-Jones units (lengths in sigma, energies in epsilon)",
+                "physical": "physical units (Å, eV/atom, GPa)"}
+        return [f"solver.units: {units}, but {source} is in {what[found]}; set solver.units: "
+                f"{found} and give solver.constants in the same units"]
+    missing = [k for k in LJ_REQUIRED_CONSTANTS if k not in constants] if units == "lj" else []
+    if missing:
+        return [f"solver.constants: solver.units is lj, so give {', '.join(missing)} in reduced "
+                f"LJ units (their defaults are CuZr's values in GPa, Å and 1/s)"]
+    return []
 
 
 def box_problem(reference, config: Mapping[str, Any]) -> str | None:

@@ -126,6 +126,19 @@ def build_reference(
     return ds
 
 
+#: The solver's unit systems (``solver.units``): "physical" (Å, eV, GPa, s) or "lj" (reduced).
+UNIT_SYSTEMS = ("physical", "lj")
+
+
+def reference_units(ds: xr.Dataset) -> str:
+    """The unit system of a reference: ``"lj"`` when it was ingested from LAMMPS ``lj`` data
+    (attribute ``lammps_units`` or the ``lj_units`` of its coordinates), else ``"physical"``
+    (Å, eV/atom, GPa: metal and real data are converted at ingestion, legacy files are so)."""
+    if ds.attrs.get("lammps_units") == "lj" or "lj_units" in ds["x"].attrs:
+        return "lj"
+    return "physical"
+
+
 def validate_reference(ds: xr.Dataset, source: str | os.PathLike) -> xr.Dataset:
     """Check a reference dataset against the contract; raise :class:`InputError` naming ``source``."""
     for name in ("pe", "exy", "stress_strain"):

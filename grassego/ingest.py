@@ -14,6 +14,17 @@ Per frame, streamed (memory does not grow with the number of frames):
    convention (E_xy = γ/2 + O(γ²) under simple shear γ), stored as ``shear_convention="tensor"``;
    optionally the non-affine D²min.
 4. :func:`grassego.coarse_grain.coarse_grain` averages pe, E_xy (and D²min) onto the grid.
+   A 3-D dump is reduced to the 2-D grid by a thickness average: the Gaussian weight of an
+   atom depends on its in-plane (x, y) distance to the grid point only, so every grid point
+   averages a column through the whole slab (the shear plane is x-y; the model is 2-D).
+
+With a log, the reference also records the MD's mean shear rate over the dumps
+(``md_shear_rate`` per second, per τ for lj units, from the thermo tilt and the log's
+``timestep``), which ``grassego init-config`` gives the continuum model.
+The reference records the MD cell of frame 0 (``cell_lx``, ``cell_ly``, ``cell_xy``, and
+``cell_lz`` for 3-D dumps) and its ``length_unit``; the continuum model takes its cell from the
+grid (:func:`grassego.config.reference_cell`) and its unit system must match
+(``solver.units``, :func:`grassego.config.units_problems`).
 
 The global strain of frame k is γ_k = (xy_k − xy_0)/ly_k from the (unflipped) cell tilt, i.e. the
 engineering shear strain of the box relative to frame 0. The stress–strain curve comes from the
@@ -49,7 +60,7 @@ from grassego import __version__
 from grassego.coarse_grain import PlaneCell, coarse_grain, grid_centres, sparse_grid_message
 from grassego.errors import InputError
 from grassego.fields import build_reference, write_reference
-from grassego.lammps_log import PRESSURE_TO_GPA, stress_strain
+from grassego.lammps_log import PRESSURE_TO_GPA, shear_rate, stress_strain
 from grassego.structure import neighbour_cutoff, rdf_first_minimum
 
 log = logging.getLogger(__name__)
@@ -320,9 +331,10 @@ def ingest_dumps(
                                    f"and later frames give the strain fields and the final "
                                    f"energy field the calibration compares")
     # the log first: its problems show before the frames are processed
-    log_curve = (_log_stress(log_file, stress_column, units,
-                             (scans[0].first_step, scans[-1].last_step))
+    steps = (scans[0].first_step, scans[-1].last_step)
+    log_curve = (_log_stress(log_file, stress_column, units, steps)
                  if log_file is not None else None)
+    rate = _rate_attrs(log_file, stress_column, units, steps) if log_file is not None else {}
     per_atom_stress = stress_column if log_file is None else None
     mapping = _column_map(columns, files[0], pe_column, per_atom_stress)
     unwrapped = any(c in columns for c in ("xu", "yu", "zu"))
@@ -360,6 +372,7 @@ def ingest_dumps(
             raise InputError(path, f"frame {k}: {exc}") from exc
         if k == 0:
             xy0, cell0, dims = cell.xy, cell, 2 if data.cell.is2D else 3
+            thickness = float(data.cell[2, 2])
         strain[k] = (cell.xy - xy0) / cell.ly
         per_atom = [np.asarray(data.particles["pe"]) * ENERGY_TO_EV[units],
                     np.asarray(data.particles["Strain Tensor"])[:, 3]]
@@ -413,6 +426,8 @@ def ingest_dumps(
         "strain_cutoff_source": cutoff_source,
         "grid": f"{grid[0]} x {grid[1]}",
         "dimension": dims,
+        **_cell_attrs(cell0, thickness if dims == 3 else None, units),
+        **rate,
         "software": f"grassego {__version__}; ovito {_ovito_version()}; "
                     f"lammps {_lammps_version(log_file)}",
         "history": f"grassego {__version__} ingest",
@@ -421,6 +436,19 @@ def ingest_dumps(
     log.info("wrote %s: %d frames of %d x %d, %d stress points", out, n_frames, grid[0],
              grid[1], strain_ss.size)
     return ds
+
+
+def _cell_attrs(cell: PlaneCell, thickness: float | None, units: str) -> dict:
+    """The MD cell of frame 0 as NetCDF attributes: in-plane edges and tilt, the thickness a
+    3-D slab's fields are averaged over (module doc), and the length unit."""
+    attrs = {"cell_lx": cell.lx, "cell_ly": cell.ly, "cell_xy": cell.xy,
+             "length_unit": "sigma" if units == "lj" else "angstrom"}
+    if thickness is not None:
+        attrs["cell_lz"] = thickness
+        attrs["thickness_average"] = (
+            "3-D dump: each grid point averages the atoms of the whole thickness cell_lz, "
+            "weighted by their in-plane (x, y) distance only")
+    return attrs
 
 
 def _check_finite(per_atom: Iterable[tuple[str, np.ndarray]], path: Path, k: int,
@@ -444,6 +472,15 @@ def _log_stress(log_file: str | os.PathLike, stress_column: str, units: str,
     return strain_ss, stress, (f"{Path(log_file).name}: thermo column {stress_column}, "
                                f"tau = -{stress_column} x {PRESSURE_TO_GPA[units]:g}, "
                                f"strain = Δxy/ly, steps {steps[0]}-{steps[1]}")
+
+
+def _rate_attrs(log_file: str | os.PathLike, stress_column: str, units: str,
+                steps: tuple[int, int]) -> dict:
+    """The MD's mean shear rate over the dump timesteps as NetCDF attributes
+    (:func:`grassego.lammps_log.shear_rate`): per second, or per τ for lj units."""
+    rate, dt = shear_rate(log_file, stress_column=stress_column, units=units, steps=steps)
+    return {"md_shear_rate": rate, "md_shear_rate_units": "1/tau" if units == "lj" else "1/s",
+            "md_timestep": dt}
 
 
 def _atom_stress(stress_column: str, units: str, strain: np.ndarray, frame_stress: np.ndarray

@@ -8,6 +8,11 @@ shear strain [1], PE E and E0 in eV/atom, β in 1/eV, χ [1], T_eff = χ·T_Z in
 **Cell.** Not written: the solver takes the periodic cell from the reference's grid
 (:func:`grassego.config.reference_cell`); the file states it in a comment.
 
+**Shear rate** (``solver.constants.strain_rate_per_s``). The MD's mean shear rate over the dumps
+(the reference's ``md_shear_rate``, recorded by ``grassego ingest`` from the log), to three
+significant digits, so the model is sheared as the MD was; a reference without it (legacy
+fields) keeps the default (1e8 1/s, the paper's). The rate enters χ* below.
+
 **Shear modulus μ** (``solver.constants.mu_GPa``). In the elastic regime the model's mean shear
 stress is τ = μ γ (hypo-elastic, engineering γ; :func:`grassego.calibration.mark_elastic` uses
 the same μγ). μ is the slope of the least-squares line τ = a + μγ through the stress–strain
@@ -73,7 +78,7 @@ from grassego.atomic import write_text_atomic
 from grassego.config import check_config, reference_cell, validate_schema
 from grassego.errors import GrassegoError, InputError
 from grassego.fidelity import stress_features
-from grassego.fields import read_reference
+from grassego.fields import read_reference, reference_units
 from grassego.stz import ModelConstants
 
 #: The workflow's config schema (the repository's, beside the package).
@@ -236,6 +241,13 @@ class Derivation:
     frames: tuple[float, float]
     cell: dict[str, float]
     grid: tuple[int, int]
+    rate: float | None  #: the MD's shear rate [1/s] as written, None: not in the reference
+
+    @property
+    def constants(self) -> ModelConstants:
+        """The model constants the box is derived with (the MD's shear rate where known)."""
+        return (ModelConstants() if self.rate is None
+                else ModelConstants(strain_rate_per_s=self.rate))
 
     @property
     def results(self) -> str:
@@ -259,7 +271,8 @@ class Derivation:
                 "reference": {"source": "legacy", "legacy": {"path": self.ref}},
                 "parameters": {k: list(v) for k, v in self.bounds.items()},
                 "objective": {"snapshot_strains": list(self.snapshots.values)},
-                "solver": {"constants": {"mu_GPa": self.mu_GPa}},
+                "solver": {"constants": {"mu_GPa": self.mu_GPa} | (
+                    {} if self.rate is None else {"strain_rate_per_s": self.rate})},
                 "report": {"field_strains": list(self.fields.values)}}
 
 
@@ -272,7 +285,13 @@ def derive(ref: str, out: str, schema: dict) -> Derivation:
     """Derive the config values from the reference at ``ref`` (module doc). Raises
     :class:`InputError` on unusable data."""
     ds = load_reference(ref)
-    constants = ModelConstants()
+    if reference_units(ds) != "physical":
+        raise InputError(ref, "is in reduced LJ units; init-config derives configs for "
+                              "physical-unit (metal or real) data. For LJ data start from "
+                              "config/examples/lj2d.yaml (solver.units: lj)")
+    rate = ds.attrs.get("md_shear_rate")
+    rate = float(f"{float(rate):.3g}") if rate is not None else None
+    constants = ModelConstants() if rate is None else ModelConstants(strain_rate_per_s=rate)
     strain_ss, stress = ds["strain_ss"].values, ds["stress_strain"].values.astype(np.float64)
     frames = ds["strain"].values
     try:
@@ -287,7 +306,7 @@ def derive(ref: str, out: str, schema: dict) -> Derivation:
                       box=energy_box(ds["pe"].values[0], constants, ref),
                       snapshots=snapshots, fields=fields,
                       frames=(float(frames[0]), float(frames[-1])), cell=reference_cell(ds),
-                      grid=(ds.sizes["x"], ds.sizes["y"]))
+                      grid=(ds.sizes["x"], ds.sizes["y"]), rate=rate)
 
 
 def _peak(strain: np.ndarray, stress: np.ndarray) -> tuple[float, float]:
@@ -332,7 +351,7 @@ def _header(d: Derivation) -> list[str]:
 
 def _parameters(d: Derivation) -> list[str]:
     """The ``parameters`` section with the rule and numbers behind each bound."""
-    box, bounds, constants = d.box, d.bounds, ModelConstants()
+    box, bounds, constants = d.box, d.bounds, d.constants
     t_z, (chi_lo, chi_hi) = constants.T_Z_K, box.chi_mean
     where = ("is capped at E_min - chi_min / (2 beta_max)" if box.capped
              else "lies below E_min")
@@ -348,7 +367,7 @@ def _parameters(d: Derivation) -> list[str]:
         "mean",
         f"  # {box.e_mean:.5f}, std {box.e_std:.3g}, min E_min = {box.e_min:.5f}. The STZ rate "
         "(ep/tau0) exp(-1/chi)",
-        f"  # equals the shear rate {constants.strain_rate_per_s:.0e} 1/s at chi* = "
+        f"  # equals the shear rate {constants.strain_rate_per_s:.3g} 1/s at chi* = "
         f"{box.chi_star:.4f} (T_eff {box.chi_star * t_z:.0f} K).",
         f"  # 1/eV: the initial STZ rate varies by {RATE_SPREAD[0]:g}-{RATE_SPREAD[1]:g} e-folds "
         "per PE standard deviation",
@@ -376,6 +395,9 @@ def _rest(d: Derivation) -> list[str]:
         f"    # through its {e.n_points} points up to strain {e.strain_max:g}, before the stress "
         f"first exceeds {ELASTIC_FIT_FRACTION:g} x its peak",
         f"    mu_GPa: {_flow(d.mu_GPa)}",
+        *([] if d.rate is None else [
+            "    # 1/s: the MD's mean shear rate over the dumps (md_shear_rate of the reference)",
+            f"    strain_rate_per_s: {_flow(d.rate)}"]),
         "",
         "report:",
         f"  # {_strains_note(d.fields, d.frames, 'field strains')}",

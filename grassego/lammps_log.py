@@ -39,6 +39,10 @@ from grassego.errors import InputError
 
 #: Factor from the LAMMPS pressure unit of a units style to the unit stored (GPa, or reduced).
 PRESSURE_TO_GPA: dict[str, float] = {"metal": 1e-4, "real": 1.01325e-4, "lj": 1.0}
+#: LAMMPS's default timestep of a units style (ps, fs, τ), and its time unit in seconds (lj:
+#: 1, the rate stays per τ).
+DEFAULT_TIMESTEP: dict[str, float] = {"metal": 0.001, "real": 1.0, "lj": 0.005}
+TIME_UNIT_S: dict[str, float] = {"metal": 1e-12, "real": 1e-15, "lj": 1.0}
 
 
 @dataclass
@@ -50,6 +54,9 @@ class ThermoRun:
     header_line: int  #: 1-based line number of the header in the log
     completed: bool  #: a ``Loop time`` line closed the table
     skipped: list[int] = field(default_factory=list)  #: 1-based lines inside it that were skipped
+    #: the timestep of the run: the last numeric ``timestep`` command before its header (None:
+    #: no such command, LAMMPS's default of the units style applies)
+    timestep: float | None = None
 
     def column(self, name: str, path: str | os.PathLike = "<log>") -> np.ndarray:
         """Values of column ``name`` (case-insensitive); InputError naming ``path`` if absent."""
@@ -90,18 +97,22 @@ def read_log(path: str | os.PathLike) -> list[ThermoRun]:
     names: tuple[str, ...] | None = None
     rows: list[list[float]] = []
     header_line, skipped = 0, []
+    timestep: float | None = None
 
     def close(completed: bool) -> None:
         if names is not None and rows:
             data = np.asarray(rows, dtype=np.float64)
             runs.append(ThermoRun(names, {n: data[:, k] for k, n in enumerate(names)},
-                                  header_line, completed, skipped))
+                                  header_line, completed, skipped, timestep))
         elif names is not None:
             empty.append(header_line)
 
     for number, line in enumerate(text.splitlines(), start=1):
         tokens = line.split()
         if names is None:
+            if len(tokens) >= 2 and tokens[0] == "timestep":  # the echo after substitution
+                value = _numbers(tokens[1:2])
+                timestep = value[0] if value else timestep
             if tokens and tokens[0] == "Step" and len(tokens) > 1:
                 names, rows, header_line, skipped = tuple(tokens), [], number, []
             continue
@@ -165,13 +176,15 @@ def join_runs(runs: list[ThermoRun], names: tuple[str, ...]) -> list[list[Thermo
 
 def _rows(chain: list[ThermoRun], names: tuple[str, ...], steps: tuple[int, int] | None
           ) -> dict[str, np.ndarray]:
-    """Columns ``names`` (and ``lx``, NaN where a run lacks it) of a chain, keyed by the names as
-    given plus ``step``: the repeated first row of each continuing run dropped, and only the
+    """Columns ``names`` (and ``lx``, NaN where a run lacks it, and ``dt``, each row's run's
+    timestep, NaN where not set) of a chain, keyed by the names as given plus ``step``: the repeated first row of each continuing run dropped, and only the
     rows with ``steps[0] <= step <= steps[1]`` when ``steps`` is given."""
-    parts: dict[str, list[np.ndarray]] = {name: [] for name in ("step", "lx") + names}
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in ("step", "lx", "dt") + names}
     for k, run in enumerate(chain):
         rows = slice(1 if k else 0, None)
         parts["step"].append(run.steps[rows])
+        parts["dt"].append(np.full(run.steps[rows].size,
+                                   np.nan if run.timestep is None else run.timestep))
         parts["lx"].append(run.column("lx")[rows] if run.has("lx")
                            else np.full(run.steps[rows].size, np.nan))
         for name in names:
@@ -218,7 +231,8 @@ def select_rows(path: str | os.PathLike, stress_column: str,
                 steps: tuple[int, int] | None = None) -> dict[str, np.ndarray]:
     """The thermo rows of a log with the columns xy, ly and ``stress_column`` over ``steps``
     (first and last timestep of the dumps; None: all rows of the chain picked), as arrays keyed
-    ``step``, ``xy``, ``ly``, ``stress_column`` and ``lx`` (NaN where a run lacks it).
+    ``step``, ``xy``, ``ly``, ``stress_column``, ``lx`` (NaN where a run lacks it) and ``dt``
+    (the run's timestep; NaN where the log sets none).
 
     Every run of the log is read; runs with all the columns are joined where one continues the
     other (:func:`join_runs`, boundary row once), and of the chains covering ``steps`` the last
@@ -278,3 +292,19 @@ def stress_strain(
     if gamma.size < 2:
         raise InputError(path, f"the box tilt xy does not increase in {where}: no shear")
     return gamma, -p * PRESSURE_TO_GPA[units]
+
+
+def shear_rate(path: str | os.PathLike, *, stress_column: str = "pxy", units: str = "metal",
+               steps: tuple[int, int] | None = None) -> tuple[float, float]:
+    """(mean engineering shear rate, timestep) of the rows :func:`stress_strain` uses: Δγ over
+    the rows' time, with the runs' ``timestep`` (LAMMPS's default of ``units`` where the log
+    sets none). The rate is per second for metal and real units, per τ for lj; the timestep is
+    in the units style's time unit. InputError as :func:`stress_strain`."""
+    rows = select_rows(path, stress_column, steps)
+    dt = np.where(np.isnan(rows["dt"]), DEFAULT_TIMESTEP[units], rows["dt"])
+    xy = unflip_tilt(rows["xy"], rows["lx"])
+    gamma = (xy - xy[0]) / rows["ly"]
+    elapsed = float(np.sum(np.diff(rows["step"]) * dt[1:])) * TIME_UNIT_S[units]
+    if rows["step"].size < 2 or elapsed <= 0:
+        raise InputError(path, "fewer than 2 thermo rows over the dump timesteps")
+    return float(gamma[-1] - gamma[0]) / elapsed, float(dt[-1])

@@ -110,6 +110,11 @@ def test_cli_ingests_the_deck_with_the_strain_cutoff_from_g_of_r(cuzr_dir, tmp_p
     assert ds.attrs["strain_cutoff_units"] == "angstrom"
     assert ds.attrs["strain_cutoff_source"].startswith("first minimum of the radial distribution")
     np.testing.assert_allclose(ds["strain"], [0.0, 0.025, 0.05, 0.075, 0.1], atol=1e-6)
+    # the deck's rate, 0.05/ps with 2 fs steps: 5e10 1/s; the 3-D cell, about 21 Å a side
+    assert ds.attrs["md_shear_rate"] == pytest.approx(5e10, rel=1e-6)
+    assert (ds.attrs["md_shear_rate_units"], ds.attrs["md_timestep"]) == ("1/s", 0.002)
+    assert ds.attrs["dimension"] == 3 and ds.attrs["length_unit"] == "angstrom"
+    assert 19 < ds.attrs["cell_lx"] == ds.attrs["cell_ly"] == ds.attrs["cell_lz"] < 23
     np.testing.assert_allclose(2 * ds["exy"].mean(("y", "x")), ds["strain"], atol=0.01)
     # stress-strain: rows from step 2500 to 3500 of the hold and the two shear runs joined, the
     # repeated boundary steps 2500 and 3000 from the run ending there

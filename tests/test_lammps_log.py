@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from grassego.errors import InputError
-from grassego.lammps_log import join_runs, read_log, stress_strain, unflip_tilt
+from grassego.lammps_log import join_runs, read_log, shear_rate, stress_strain, unflip_tilt
 
 # A log in the shape LAMMPS writes: an equilibration run, a timestep reset, then the shear in
 # two runs (the second repeats the last row of the first), a WARNING inside a table, and an
@@ -65,6 +65,19 @@ def test_stress_strain_lj_units_stay_reduced_and_dump_steps(log_path):
     gamma, tau = stress_strain(log_path, stress_column="Pxy", units="lj", steps=(20, 30))
     np.testing.assert_allclose(gamma, [0.0, 0.01])  # strain relative to step 20, up to step 30
     np.testing.assert_allclose(tau, [2000.0, 2500.0])
+
+
+def test_shear_rate_from_the_tilt_and_the_timestep(log_path, tmp_path):
+    # no timestep command: LAMMPS's metal default, 1 fs; 0.04 strain in 40 steps = 40 fs
+    assert shear_rate(log_path, units="metal") == (pytest.approx(1e12), 0.001)
+    # a timestep set before the shear runs, echoed after variable substitution as LAMMPS does
+    # (the raw line with the variable is not a number and is passed over)
+    text = LOG.replace("reset_timestep 0\n", "reset_timestep 0\ntimestep ${dt}\ntimestep 0.002\n")
+    path = tmp_path / "dt.lammps"
+    path.write_text(text)
+    assert [r.timestep for r in read_log(path)] == [None, 0.002, 0.002]
+    assert shear_rate(path, units="metal") == (pytest.approx(5e11), 0.002)
+    assert shear_rate(path, units="lj", steps=(20, 30)) == (pytest.approx(0.5), 0.002)  # per tau
 
 
 def test_missing_stress_column_lists_the_runs(log_path):

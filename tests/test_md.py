@@ -48,8 +48,8 @@ def test_log_has_all_runs_and_a_thermostatted_shear(lj_dir):
 
 def test_cli_shears_past_half_the_box_without_a_flip(tmp_path, capsys):
     out = tmp_path / "md"
-    assert cli.main(["md", "--out-dir", str(out), "--atoms", "250", "--max-strain", "0.75",
-                     "--rate", "0.02", "--dump-strain", "0.05", "--seed", "3",
+    assert cli.main(["md", "--out-dir", str(out), "--n-atoms", "250", "--max-strain", "0.75",
+                     "--erate", "0.02", "--dump-strain", "0.05", "--seed", "3",
                      "--melt-time", "5", "--quench-time", "5", "--hold-time", "5"]) == 0
     assert "256 atoms, 16 frames" in capsys.readouterr().out  # 16 x 16 lattice
     shear = read_log(out / "log.lammps")[-1]
@@ -65,7 +65,7 @@ def test_bad_parameters(tmp_path):
         run_shear_md(tmp_path, max_strain=0.5, dump_strain=0.003)
     with pytest.raises(GrassegoError, match="input deck not found"):
         run_shear_md(tmp_path, deck=tmp_path / "missing.in")
-    assert cli.main(["md", "--out-dir", str(tmp_path), "--rate", "3e-3"]) == 2
+    assert cli.main(["md", "--out-dir", str(tmp_path), "--erate", "3e-3"]) == 2
 
 
 @pytest.mark.parametrize("name", ["my runs", "run$1", "run*", "r%", "it's", "a`b", "tab\there"])
