@@ -36,22 +36,22 @@ frame strains, V the cell volume (area in 2-D). Stresses are in GPa and ``pe`` i
 metal and real units (kcal/mol converted); for lj units both stay reduced (ε/atom, lengths in σ;
 the attributes say so).
 
-Every problem with the input raises :class:`~grassego.errors.InputError` naming the file, and
-the NetCDF file is written (atomically) only after all frames succeeded. A series needs at least
-:data:`MIN_FRAMES` frames, and every per-atom value used must be finite.
+:func:`read_dumps` returns the reference dataset and writes nothing; :func:`ingest_dumps` (the
+``grassego ingest`` command) writes it atomically, so only after all frames succeeded. Every
+problem with the input raises :class:`~grassego.errors.InputError` naming the file (dump files
+themselves: :mod:`grassego.lammps_dump`). A series needs at least
+:data:`grassego.lammps_dump.MIN_FRAMES` frames, and every per-atom value used must be finite.
 """
 
 from __future__ import annotations
 
-import glob
-import gzip
 import logging
 import math
 import os
-import re
 import warnings
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Iterable, NamedTuple, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import xarray as xr
@@ -60,129 +60,49 @@ from grassego import __version__
 from grassego.coarse_grain import PlaneCell, coarse_grain, grid_centres, sparse_grid_message
 from grassego.errors import InputError
 from grassego.fields import build_reference, write_reference
+from grassego.lammps_dump import column_map, scan_series
 from grassego.lammps_log import PRESSURE_TO_GPA, shear_rate, stress_strain
 from grassego.structure import neighbour_cutoff, rdf_first_minimum
 
 log = logging.getLogger(__name__)
 
-_POSITION_COLUMNS = {"x": "X", "y": "Y", "z": "Z", "xu": "X", "yu": "Y", "zu": "Z",
-                     "xs": "X", "ys": "Y", "zs": "Z", "xsu": "X", "ysu": "Y", "zsu": "Z"}
-_CHUNK = 1 << 24
 #: Factor from the LAMMPS energy unit of a units style to the unit stored (eV, or reduced ε).
 ENERGY_TO_EV: dict[str, float] = {"metal": 1.0, "real": 0.0433641043, "lj": 1.0}
-#: Fewest dump frames a reference can be made of: frame 0 is the strain reference (its strain
-#: field is zero) and the initial energy field, and the calibration needs a sheared frame too,
-#: for the final energy field (χ∞) and the strain fields it compares.
-MIN_FRAMES = 2
 
 
-# ----------------------------------------------------------------------------------------------
-# files
-# ----------------------------------------------------------------------------------------------
-def expand_dumps(patterns: Sequence[str | os.PathLike]) -> list[Path]:
-    """Existing files as given; other arguments as globs, matches in natural (numeric) order."""
-    def natural(p: str) -> list:
-        return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p)]
+@dataclass(frozen=True)
+class IngestSettings:
+    """How dumps are coarse-grained (the ``reference.dumps`` keys of the workflow config and the
+    options of ``grassego ingest``; these defaults are the only ones, the schema's agree).
 
-    files: list[Path] = []
-    for pattern in patterns:
-        path = Path(pattern)
-        if path.is_file():
-            files.append(path)
-            continue
-        matches = sorted(glob.glob(str(pattern)), key=natural)
-        if not matches:
-            raise InputError(pattern, "no such dump file (and no file matches it as a pattern)")
-        files.extend(Path(m) for m in matches)
-    return files
-
-
-def _open(path: Path):
-    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
-
-
-class DumpScan(NamedTuple):
-    """What :func:`scan_dump` finds in a dump file."""
-
-    columns: list[str]  #: atom columns of the first frame
-    n_frames: int
-    first_step: int  #: timestep of the first frame
-    last_step: int  #: timestep of the last frame
-
-
-def _timestep(lines: list[str], path: Path) -> int:
-    """The timestep of the first frame in ``lines`` (the line after ``ITEM: TIMESTEP``)."""
-    try:
-        return int(lines[lines.index("ITEM: TIMESTEP") + 1])
-    except (ValueError, IndexError) as exc:
-        raise InputError(path, "a frame without a valid 'ITEM: TIMESTEP' line") from exc
-
-
-def scan_dump(path: Path) -> DumpScan:
-    """Columns, frame count and first and last timestep; InputError for a truncated file.
-
-    Reads the whole file once (a few GB/s for plain text; gzip at zlib speed) and checks that
-    its last frame holds ``NUMBER OF ATOMS`` complete atom lines.
+    pe_column: per-atom potential-energy column of the dump.
+    width, cutoff: Gaussian width c and cut-off r_cut, in the dump's length unit (Å for metal).
+    grid: (nx, ny) grid points. strain_cutoff: OVITO atomic-strain neighbour cut-off, dump
+        length unit; None: the first minimum of g(r) of frame 0 (:mod:`grassego.structure`).
+    stress_column: thermo column of the log (``pxy``, ``f_...``) or, without a log, per-atom
+        stress column of the dump (``c_stress[4]``); τ = −stress.
+    units: LAMMPS units style of the data (metal, real or lj). d2min: also store D²min.
     """
-    marker = b"ITEM: TIMESTEP"
-    n_frames, head, last = 0, b"", b""
-    try:
-        with _open(path) as fh:
-            while chunk := fh.read(_CHUNK):
-                chunk += fh.readline()  # whole lines only
-                if len(head) < 65536:
-                    head += chunk[:65536]
-                n_frames += chunk.count(marker)
-                start = chunk.rfind(marker)
-                last = chunk[start:] if start >= 0 else last + chunk
-    except (OSError, EOFError) as exc:
-        raise InputError(path, f"cannot read the dump ({exc}); truncated or corrupt file") from exc
-    lines = head.decode(errors="replace").splitlines()
-    atoms = [k for k, line in enumerate(lines) if line.startswith("ITEM: ATOMS")]
-    if not n_frames or not atoms:
-        raise InputError(path, "not a LAMMPS text dump (no 'ITEM: TIMESTEP' / 'ITEM: ATOMS')")
-    columns = lines[atoms[0]].split()[2:]
-    tail = last.decode(errors="replace").splitlines()
-    try:
-        n_atoms = int(tail[tail.index("ITEM: NUMBER OF ATOMS") + 1])
-        body = [t for t in tail[next(k for k, t in enumerate(tail)
-                                     if t.startswith("ITEM: ATOMS")) + 1:] if t.strip()]
-    except (ValueError, IndexError, StopIteration):
-        body, n_atoms = [], -1
-    if n_atoms < 0 or len(body) != n_atoms or len(body[-1].split()) != len(columns):
-        raise InputError(path, f"the last frame (frame {n_frames - 1} of this file) is truncated: "
-                               f"{len(body)} complete atom lines of {max(n_atoms, 0)} expected")
-    return DumpScan(columns, n_frames, _timestep(lines, path), _timestep(tail, path))
 
+    pe_column: str = "c_pe"
+    width: float = 5.0
+    cutoff: float = 15.0
+    grid: tuple[int, int] = (32, 32)
+    strain_cutoff: float | None = None
+    stress_column: str = "pxy"
+    units: str = "metal"
+    d2min: bool = False
 
-def _column_map(columns: list[str], path: Path, pe_column: str,
-                stress_column: str | None) -> list[str | None]:
-    """OVITO ``columns=`` mapping: id, positions, pe -> 'pe', stress -> 'sxy', rest skipped."""
-    if stress_column == pe_column:
-        raise ValueError("the pe and stress columns must differ")
-    wanted = {"id": "Particle Identifier", pe_column: "pe"}
-    if stress_column:
-        wanted[stress_column] = "sxy"
-    for name, what in (("id", "atom ids"), (pe_column, "the per-atom potential energy"),
-                       (stress_column, "the per-atom stress")):
-        if name and name not in columns:
-            raise InputError(path, f"no column {name!r} ({what}) in the dump; its columns are: "
-                                   f"{' '.join(columns)}")
-    mapping: list[str | None] = []
-    seen_axes: set[str] = set()
-    for name in columns:
-        axis = _POSITION_COLUMNS.get(name)
-        if name in wanted:
-            mapping.append(wanted[name])
-        elif axis and axis not in seen_axes:
-            seen_axes.add(axis)
-            mapping.append(f"Position.{axis}")
-        else:
-            mapping.append(None)
-    if seen_axes != {"X", "Y", "Z"}:
-        raise InputError(path, f"dump lacks x, y, z positions; its columns are: {' '.join(columns)}")
-    return mapping
+    def __post_init__(self) -> None:
+        if self.units not in PRESSURE_TO_GPA:
+            raise ValueError(f"units must be one of {sorted(PRESSURE_TO_GPA)}, "
+                             f"got {self.units!r}")
+        object.__setattr__(self, "grid", tuple(int(n) for n in self.grid))
 
+    @classmethod
+    def from_config(cls, dumps: Mapping[str, Any]) -> "IngestSettings":
+        """From a validated ``reference.dumps`` section (its other keys are ignored)."""
+        return cls(**{f.name: dumps[f.name] for f in fields(cls)})
 
 # ----------------------------------------------------------------------------------------------
 # OVITO pipeline
@@ -190,7 +110,7 @@ def _column_map(columns: list[str], path: Path, pe_column: str,
 class _ContinuousCell:
     """OVITO pipeline function: undo box flips (tilt continuity) and flag 2-D dumps.
 
-    Frames must be evaluated in order (frame 0 any time), which :func:`ingest_dumps` does.
+    Frames must be evaluated in order (frame 0 any time), which :func:`read_dumps` does.
     """
 
     def __init__(self) -> None:
@@ -286,58 +206,40 @@ def _too_few_neighbours(data0, invalid: int, strain_cutoff: float, given: bool) 
 # ----------------------------------------------------------------------------------------------
 # ingestion
 # ----------------------------------------------------------------------------------------------
-def ingest_dumps(
-    dumps: Sequence[str | os.PathLike],
-    out: str | os.PathLike,
-    *,
-    log_file: str | os.PathLike | None = None,
-    pe_column: str = "c_pe",
-    width: float = 5.0,
-    cutoff: float = 15.0,
-    grid: tuple[int, int] = (32, 32),
-    strain_cutoff: float | None = None,
-    stress_column: str = "pxy",
-    units: str = "metal",
-    d2min: bool = False,
-    min_atoms: int = 10,
-) -> xr.Dataset:
-    """Coarse-grain a LAMMPS dump series into the reference NetCDF file ``out``; return it.
+def ingest_dumps(dumps: Sequence[str | os.PathLike], out: str | os.PathLike, *,
+                 log_file: str | os.PathLike | None = None, **settings) -> xr.Dataset:
+    """:func:`read_dumps` with :class:`IngestSettings` ``settings``, written atomically to the
+    reference NetCDF file ``out``; returns the dataset."""
+    ds = read_dumps(dumps, log_file=log_file, settings=IngestSettings(**settings))
+    write_reference(ds, out)
+    log.info("wrote %s: %d frames of %d x %d, %d stress points", out, ds.sizes["frame"],
+             ds.sizes["x"], ds.sizes["y"], ds.sizes["strain_ss"])
+    return ds
+
+
+def read_dumps(dumps: Sequence[str | os.PathLike], *, log_file: str | os.PathLike | None = None,
+               settings: IngestSettings = IngestSettings(), min_atoms: int = 10) -> xr.Dataset:
+    """Coarse-grain a LAMMPS dump series into a reference dataset (module doc); nothing is
+    written.
 
     dumps: files or glob patterns (one multi-frame file, or one file per frame, ``.gz`` allowed);
         frame 0 is the strain reference. log_file: LAMMPS log for the stress–strain curve, whose
-        ``stress_column`` is a thermo column (``pxy``, ``f_...``), read from the run(s) covering
-        the dumps' timesteps (:func:`grassego.lammps_log.select_rows`); without a log,
-        ``stress_column`` must be a per-atom stress column of the dump (``c_stress[4]``).
-    pe_column: per-atom potential-energy column of the dump.
-    width, cutoff: Gaussian width c and cut-off r_cut, in the dump's length unit (Å for metal).
-    grid: (nx, ny) grid points. strain_cutoff: OVITO atomic-strain neighbour cut-off, dump
-        length unit; None: the first minimum of g(r) of frame 0 (:mod:`grassego.structure`).
-    units: LAMMPS units style of the data (metal, real or lj). d2min: also store D²min.
+        ``settings.stress_column`` is a thermo column, read from the run(s) covering the dumps'
+        timesteps (:func:`grassego.lammps_log.select_rows`); without a log, the stress column
+        must be a per-atom stress column of the dump.
     min_atoms: warn when a grid point has fewer atoms within r_cut (grid too fine).
     """
-    if units not in PRESSURE_TO_GPA:
-        raise ValueError(f"units must be one of {sorted(PRESSURE_TO_GPA)}, got {units!r}")
-    files = expand_dumps(dumps)
-    scans = [scan_dump(f) for f in files]
-    for f, scan in zip(files, scans):
-        if scan.columns != scans[0].columns:
-            raise InputError(f, f"dump columns {' '.join(scan.columns)} differ from those of "
-                                f"{files[0]} ({' '.join(scans[0].columns)})")
-    columns = scans[0].columns
-    frame_file = [f for f, scan in zip(files, scans) for _ in range(scan.n_frames)]
-    if len(frame_file) < MIN_FRAMES:
-        raise InputError(files[0], f"only {len(frame_file)} frame; a reference needs at least "
-                                   f"{MIN_FRAMES}: frame 0 is the strain reference (zero strain) "
-                                   f"and later frames give the strain fields and the final "
-                                   f"energy field the calibration compares")
+    s = settings
+    series = scan_series(dumps)
+    files, frame_file = series.files, series.frame_file
     # the log first: its problems show before the frames are processed
-    steps = (scans[0].first_step, scans[-1].last_step)
-    log_curve = (_log_stress(log_file, stress_column, units, steps)
+    log_curve = (_log_stress(log_file, s.stress_column, s.units, series.steps)
                  if log_file is not None else None)
-    rate = _rate_attrs(log_file, stress_column, units, steps) if log_file is not None else {}
-    per_atom_stress = stress_column if log_file is None else None
-    mapping = _column_map(columns, files[0], pe_column, per_atom_stress)
-    unwrapped = any(c in columns for c in ("xu", "yu", "zu"))
+    rate = (_rate_attrs(log_file, s.stress_column, s.units, series.steps)
+            if log_file is not None else {})
+    per_atom_stress = s.stress_column if log_file is None else None
+    mapping = column_map(series.columns, files[0], s.pe_column, per_atom_stress)
+    unwrapped = any(c in series.columns for c in ("xu", "yu", "zu"))
     pipeline = _pipeline(files, mapping)
     n_frames = pipeline.source.num_frames
     if n_frames != len(frame_file):
@@ -345,97 +247,110 @@ def ingest_dumps(
         raise InputError(bad, f"OVITO read {n_frames} of the {len(frame_file)} frames; frame "
                               f"{n_frames} is malformed")
     data0 = _compute(pipeline, 0, files[0], 0)
-    given = strain_cutoff is not None
-    strain_cutoff, cutoff_source = _strain_cutoff(data0, files[0], strain_cutoff)
-    pipeline.modifiers.append(_strain_modifier(strain_cutoff, d2min, unwrapped))
-
-    names = ["pe", "exy"] + (["d2min"] if d2min else [])
-    labels = [f"per-atom potential energy (column {pe_column!r})", "atomic strain (OVITO)",
-              "D2min (OVITO)"]  # what the per-atom arrays of each name are, for messages
-    fields = np.empty((len(names), n_frames, grid[1], grid[0]), dtype=np.float32)
-    strain = np.empty(n_frames)
-    frame_stress = np.empty(n_frames)
-    n0, xy0, cell0, dims = data0.particles.count, 0.0, None, 3
+    strain_cutoff, cutoff_source = _strain_cutoff(data0, files[0], s.strain_cutoff)
+    pipeline.modifiers.append(_strain_modifier(strain_cutoff, s.d2min, unwrapped))
+    frame = _FrameReader(pipeline, data0, s, strain_cutoff, per_atom_stress)
+    names = ["pe", "exy"] + (["d2min"] if s.d2min else [])
+    fields_ = np.empty((len(names), n_frames, s.grid[1], s.grid[0]), dtype=np.float32)
+    cells, frame_stress = [], np.empty(n_frames)
     for k in range(n_frames):
-        path = frame_file[k]
-        data = _compute(pipeline, k, path, n0)
-        n = data.particles.count
-        if n != n0:
-            raise InputError(path, f"frame {k} has {n} atoms, frame 0 has {n0}")
-        invalid = int(data.attributes.get("AtomicStrain.invalid_particle_count", 0))
-        if invalid:
-            raise InputError(path, f"frame {k}: " + _too_few_neighbours(
-                data0, invalid, strain_cutoff, given))
-        try:
-            cell = PlaneCell.from_matrix(np.asarray(data.cell[...]))
-        except ValueError as exc:
-            raise InputError(path, f"frame {k}: {exc}") from exc
-        if k == 0:
-            xy0, cell0, dims = cell.xy, cell, 2 if data.cell.is2D else 3
-            thickness = float(data.cell[2, 2])
-        strain[k] = (cell.xy - xy0) / cell.ly
-        per_atom = [np.asarray(data.particles["pe"]) * ENERGY_TO_EV[units],
-                    np.asarray(data.particles["Strain Tensor"])[:, 3]]
-        if d2min:
-            per_atom.append(np.asarray(data.particles["Nonaffine Squared Displacement"]))
-        step = int(data.attributes.get("Timestep", k))
-        _check_finite(zip(labels, per_atom), path, k, step)
-        if per_atom_stress:
-            sxy = np.asarray(data.particles["sxy"])
-            _check_finite([(f"per-atom stress (column {per_atom_stress!r})", sxy)], path, k, step)
-            volume = cell.lx * cell.ly * (1.0 if dims == 2 else float(data.cell[2, 2]))
-            frame_stress[k] = float(np.sum(sxy)) / volume
-        try:
-            result = coarse_grain(np.asarray(data.particles.positions),
-                                  np.stack(per_atom, axis=1), cell, width=width, cutoff=cutoff,
-                                  grid=grid, count=k == 0)
-        except ValueError as exc:  # the cut-off does not fit this cell
-            raise InputError(path, f"frame {k}: {exc}") from exc
-        if k == 0:
-            message = sparse_grid_message(result.counts, n, cell, grid, min_atoms)
-            if message:
-                warnings.warn(f"{path}: {message}", stacklevel=2)
-                log.warning("%s: %s", path, message)
-        if not np.all(np.isfinite(result.values)):
-            raise InputError(path, f"frame {k}: grid points with no atom within the cut-off "
-                                   f"{cutoff}; use a coarser grid or a larger cut-off")
-        fields[:, k] = result.values
-        log.debug("frame %d/%d: strain %.4f", k + 1, n_frames, strain[k])
+        fields_[:, k], cell, frame_stress[k] = frame(k, frame_file[k], min_atoms)
+        cells.append(cell)
+        log.debug("frame %d/%d done", k + 1, n_frames)
+    cell0 = cells[0]
+    strain = np.array([(c.xy - cell0.xy) / c.ly for c in cells])
     bad = np.flatnonzero(np.diff(strain) <= 0)
     if bad.size:
         k = int(bad[0]) + 1
         raise InputError(frame_file[k], f"the box tilt does not increase: global strain of "
                                         f"frame {k} is {strain[k]:.6g} after {strain[k - 1]:.6g}")
-    strain_ss, stress, stress_source = log_curve or _atom_stress(stress_column, units, strain,
+    strain_ss, stress, stress_source = log_curve or _atom_stress(s.stress_column, s.units, strain,
                                                                  frame_stress)
-    ds = _dataset(fields, names, strain, cell0, grid, strain_ss, stress, units, attrs={
+    dims = 2 if data0.cell.is2D else 3
+    return _dataset(fields_, names, strain, cell0, s.grid, strain_ss, stress, s.units, attrs={
         "title": "Coarse-grained MD reference fields (LAMMPS dumps via OVITO)",
         "source": "; ".join(str(f) for f in files),
         "source_log": str(log_file) if log_file is not None else "",
-        "lammps_units": units,
-        "pe_column": pe_column,
+        "lammps_units": s.units,
+        "pe_column": s.pe_column,
         "stress_source": stress_source,
         "strain_convention": (
             "exy: xy component of the Green-Lagrange strain tensor from OVITO's atomic-strain "
             "modifier relative to frame 0 (tensor convention, ~ gamma/2 in simple shear); "
             "strain: engineering shear gamma = (xy - xy_0)/ly of the box tilt"),
-        "coarse_graining_width": width,
-        "coarse_graining_cutoff": cutoff,
+        "coarse_graining_width": s.width,
+        "coarse_graining_cutoff": s.cutoff,
         "strain_cutoff": strain_cutoff,
-        "strain_cutoff_units": "sigma" if units == "lj" else "angstrom",
+        "strain_cutoff_units": "sigma" if s.units == "lj" else "angstrom",
         "strain_cutoff_source": cutoff_source,
-        "grid": f"{grid[0]} x {grid[1]}",
+        "grid": f"{s.grid[0]} x {s.grid[1]}",
         "dimension": dims,
-        **_cell_attrs(cell0, thickness if dims == 3 else None, units),
+        **_cell_attrs(cell0, float(data0.cell[2, 2]) if dims == 3 else None, s.units),
         **rate,
         "software": f"grassego {__version__}; ovito {_ovito_version()}; "
                     f"lammps {_lammps_version(log_file)}",
         "history": f"grassego {__version__} ingest",
     })
-    write_reference(ds, out)
-    log.info("wrote %s: %d frames of %d x %d, %d stress points", out, n_frames, grid[0],
-             grid[1], strain_ss.size)
-    return ds
+
+
+class _FrameReader:
+    """One frame through the pipeline: checks, per-atom values, coarse-graining.
+
+    Called with frames in order (:class:`_ContinuousCell` needs it); returns the frame's fields
+    (k, ny, nx), its :class:`PlaneCell` and, with a per-atom stress column, Σ s_xy / V (NaN
+    otherwise)."""
+
+    def __init__(self, pipeline, data0, settings: IngestSettings, strain_cutoff: float,
+                 per_atom_stress: str | None) -> None:
+        self.pipeline, self.data0, self.s = pipeline, data0, settings
+        self.strain_cutoff, self.per_atom_stress = strain_cutoff, per_atom_stress
+        self.n0 = data0.particles.count
+        self.dims = 2 if data0.cell.is2D else 3
+        self.labels = [f"per-atom potential energy (column {settings.pe_column!r})",
+                       "atomic strain (OVITO)", "D2min (OVITO)"]
+
+    def __call__(self, k: int, path: Path, min_atoms: int
+                 ) -> tuple[np.ndarray, PlaneCell, float]:
+        s, data = self.s, _compute(self.pipeline, k, path, self.n0)
+        n = data.particles.count
+        if n != self.n0:
+            raise InputError(path, f"frame {k} has {n} atoms, frame 0 has {self.n0}")
+        invalid = int(data.attributes.get("AtomicStrain.invalid_particle_count", 0))
+        if invalid:
+            raise InputError(path, f"frame {k}: " + _too_few_neighbours(
+                self.data0, invalid, self.strain_cutoff, s.strain_cutoff is not None))
+        try:
+            cell = PlaneCell.from_matrix(np.asarray(data.cell[...]))
+        except ValueError as exc:
+            raise InputError(path, f"frame {k}: {exc}") from exc
+        per_atom = [np.asarray(data.particles["pe"]) * ENERGY_TO_EV[s.units],
+                    np.asarray(data.particles["Strain Tensor"])[:, 3]]
+        if s.d2min:
+            per_atom.append(np.asarray(data.particles["Nonaffine Squared Displacement"]))
+        step = int(data.attributes.get("Timestep", k))
+        _check_finite(zip(self.labels, per_atom), path, k, step)
+        stress = math.nan
+        if self.per_atom_stress:
+            sxy = np.asarray(data.particles["sxy"])
+            _check_finite([(f"per-atom stress (column {self.per_atom_stress!r})", sxy)], path,
+                          k, step)
+            volume = cell.lx * cell.ly * (1.0 if self.dims == 2 else float(data.cell[2, 2]))
+            stress = float(np.sum(sxy)) / volume
+        try:
+            result = coarse_grain(np.asarray(data.particles.positions),
+                                  np.stack(per_atom, axis=1), cell, width=s.width,
+                                  cutoff=s.cutoff, grid=s.grid, count=k == 0)
+        except ValueError as exc:  # the cut-off does not fit this cell
+            raise InputError(path, f"frame {k}: {exc}") from exc
+        if k == 0:
+            message = sparse_grid_message(result.counts, n, cell, s.grid, min_atoms)
+            if message:
+                warnings.warn(f"{path}: {message}", stacklevel=3)
+                log.warning("%s: %s", path, message)
+        if not np.all(np.isfinite(result.values)):
+            raise InputError(path, f"frame {k}: grid points with no atom within the cut-off "
+                                   f"{s.cutoff}; use a coarser grid or a larger cut-off")
+        return result.values, cell, stress
 
 
 def _cell_attrs(cell: PlaneCell, thickness: float | None, units: str) -> dict:

@@ -30,18 +30,11 @@ elif source == "forward":
     log.info("forward run at target %s", target)
     ds = calib.forward_reference(target)
 else:
-    from grassego.ingest import ingest_dumps
+    from grassego.ingest import IngestSettings, read_dumps
 
-    dumps_cfg = ref_cfg["dumps"]
     files = [smk.input.dumps] if isinstance(smk.input.dumps, str) else list(smk.input.dumps)
-    lammps_log = smk.input.get("lammps_log")
-    staging = Path(smk.output.fields).with_name(".ingested.nc")
-    ds = ingest_dumps(files, staging, log_file=lammps_log, pe_column=dumps_cfg["pe_column"],
-                      width=dumps_cfg["width"], cutoff=dumps_cfg["cutoff"],
-                      grid=tuple(dumps_cfg["grid"]), strain_cutoff=dumps_cfg["strain_cutoff"],
-                      stress_column=dumps_cfg["stress_column"], units=dumps_cfg["units"],
-                      d2min=dumps_cfg["d2min"])
-    staging.unlink()
+    ds = read_dumps(files, log_file=smk.input.get("lammps_log"),
+                    settings=IngestSettings.from_config(ref_cfg["dumps"]))
 
 nearest_frames(ds["strain"].values, smk.params.snapshot_strains, f"reference ({source})")
 write_reference(ds, smk.output.fields)

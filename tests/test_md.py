@@ -89,3 +89,31 @@ def test_a_failed_lammps_run_leaves_no_partial_file(tmp_path):
     with pytest.raises(GrassegoError, match="no_such_command"):
         run_shear_md(out, deck=deck)
     assert sorted(p.name for p in out.iterdir()) == []
+
+
+def test_the_shipped_cuzr_deck_makes_a_3d_glass_that_ingests(tmp_path):
+    """The cuzr3d system, scaled down: a random start relaxed, melted, quenched and sheared in
+    metal units; a log of five runs; the dumps ingest with the defaults but the window."""
+    from grassego.ingest import ingest_dumps
+
+    out = tmp_path / "cuzr"
+    run = run_shear_md(out, system="cuzr3d", n_atoms=250, max_strain=0.04, erate=0.1,
+                       dump_strain=0.02, thermo_strain=0.002, melt_time=0.1, quench_time=0.1,
+                       hold_time=0.05)
+    assert (run.n_atoms, run.n_frames) == (250, 3)  # 5 x 5 x 5 B2 cells' worth of atoms
+    runs = read_log(run.log)
+    assert len(runs) == 5 and all(r.completed for r in runs)  # minimise, melt, quench, hold, shear
+    assert runs[-1].has("pxy") and not runs[1].has("pxy")
+    frames = _dump_frames(run.dump)
+    atoms = np.array([line.split() for line in frames[0][8:]], dtype=float)
+    assert np.count_nonzero(atoms[:, 1] == 1) == np.count_nonzero(atoms[:, 1] == 2) == 125
+    assert np.ptp(atoms[:, 4]) > 10.0  # 3-D: the slab is ~16 Å thick
+    assert -5.5 < atoms[:, 5].mean() < -4.0  # eV/atom of a CuZr glass
+    ds = ingest_dumps([run.dump], out / "ref.nc", log_file=run.log, width=3.0, cutoff=7.0,
+                      grid=(4, 4))
+    assert ds.attrs["dimension"] == 3 and 14 < ds.attrs["cell_lz"] < 18
+    assert ds.attrs["md_shear_rate"] == pytest.approx(1e11, rel=1e-6)  # 0.1 / ps
+    np.testing.assert_allclose(ds["strain"], [0.0, 0.02, 0.04], atol=1e-6)
+    manifest = json.loads((out / "run.json").read_text())
+    assert (manifest["system"], manifest["units"]) == ("cuzr3d", "metal")
+    assert manifest["settings"]["t_melt"] == 2000.0  # the system's default

@@ -113,3 +113,23 @@ def test_md_settings_have_one_home():
 
 def test_the_lj_example_still_passes():
     check_config(copy.deepcopy(_config("config/examples/lj2d.yaml")), ROOT)
+
+
+def test_ingest_settings_have_one_home():
+    """The schema's reference.dumps defaults are IngestSettings' and the CLI's."""
+    import argparse
+
+    from grassego.commands import ingest as ingest_cli
+    from grassego.ingest import IngestSettings
+
+    dumps = yaml.safe_load(SCHEMA.read_text())["properties"]["reference"]["properties"]["dumps"][
+        "properties"]
+    defaults = IngestSettings()
+    for f in fields(IngestSettings):
+        expected = getattr(defaults, f.name)
+        assert dumps[f.name]["default"] == (list(expected) if f.name == "grid" else expected)
+    parser = argparse.ArgumentParser()
+    ingest_cli.register(parser.add_subparsers())
+    args = parser.parse_args(["ingest", "d.dump", "--out", "o.nc"])
+    assert IngestSettings(**{f.name: getattr(args, f.name) for f in fields(IngestSettings)}) \
+        == defaults

@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 
 from grassego.errors import GrassegoError
-from grassego.ingest import ingest_dumps
+from grassego.ingest import IngestSettings, ingest_dumps
+
+_DEFAULT = IngestSettings()
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,22 +27,22 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="LAMMPS log with the thermo stress column (else --stress-column is a "
                         "per-atom column of the dump)")
     p.add_argument("--out", required=True, metavar="OUT.nc", help="output NetCDF path")
-    p.add_argument("--pe-column", default="c_pe",
+    p.add_argument("--pe-column", default=_DEFAULT.pe_column,
                    help="per-atom potential-energy column (default %(default)s)")
-    p.add_argument("--width", type=float, default=5.0,
+    p.add_argument("--width", type=float, default=_DEFAULT.width,
                    help="Gaussian width c, dump length unit (Å for metal; default %(default)s)")
-    p.add_argument("--cutoff", type=float, default=15.0,
+    p.add_argument("--cutoff", type=float, default=_DEFAULT.cutoff,
                    help="Gaussian cut-off r_cut, dump length unit (default %(default)s)")
-    p.add_argument("--grid", type=int, nargs=2, default=(32, 32), metavar=("NX", "NY"),
-                   help="grid points in x and y (default 32 32)")
-    p.add_argument("--strain-cutoff", type=float, default=None,
+    p.add_argument("--grid", type=int, nargs=2, default=_DEFAULT.grid, metavar=("NX", "NY"),
+                   help="grid points in x and y (default %(default)s)")
+    p.add_argument("--strain-cutoff", type=float, default=_DEFAULT.strain_cutoff,
                    help="neighbour cut-off of OVITO's atomic-strain modifier, dump length unit "
                         "(default: the first minimum of g(r) of the first frame)")
-    p.add_argument("--stress-column", default="pxy",
+    p.add_argument("--stress-column", default=_DEFAULT.stress_column,
                    help="thermo column of the log (pxy, f_...) or, without --log, per-atom "
                         "stress column of the dump (c_stress[4]); shear stress = -pxy "
                         "(default %(default)s)")
-    p.add_argument("--units", default="metal", choices=("metal", "real", "lj"),
+    p.add_argument("--units", default=_DEFAULT.units, choices=("metal", "real", "lj"),
                    help="LAMMPS units style: metal bar -> GPa, lj stays reduced "
                         "(default %(default)s)")
     p.add_argument("--d2min", action="store_true", help="also store the non-affine D²min field")

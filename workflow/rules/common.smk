@@ -37,7 +37,7 @@ def reference_inputs(wildcards):
         return {"source": REF["forward"]["base"]}
     if REF["dumps"]["md"]["enabled"]:
         return {"dumps": res("md/shear.dump.gz"), "lammps_log": res("md/log.lammps")}
-    from grassego.ingest import expand_dumps
+    from grassego.lammps_dump import expand_dumps
 
     files = {"dumps": [str(p) for p in expand_dumps(REF["dumps"]["files"])]}
     return files | ({"lammps_log": REF["dumps"]["log"]} if REF["dumps"]["log"] else {})
