@@ -18,27 +18,19 @@ import torch
 import xarray as xr
 
 from grassego.errors import GrassegoError
-from grassego.fields import RUN_STATUS, build_reference
-from grassego.threads import torch_threads
+from grassego.fields import build_reference
 from grassego.objective import (ObjectiveConfig, distances_dataset, nearest_frames,
                                 series_from_dataset)
-
-
-_STATUS_NAMES = {v: k for k, v in RUN_STATUS.items()}
-#: A solved run whose final mean stress is at least this fraction of the linear-elastic stress
-#: μγ never yielded (status ``elastic``).
-ELASTIC_FRACTION = 0.9
+from grassego.status import RUN_STATUS, elastic_runs, scored_statuses, status_names
+from grassego.threads import torch_threads
 
 
 def mark_elastic(runs: xr.Dataset, mu_GPa: float | np.ndarray) -> xr.Dataset:
-    """Set status ``elastic`` on solved runs that never yielded: final mean stress
-    τ(γ_max) ≥ :data:`ELASTIC_FRACTION` · μ γ_max [GPa]. Such runs (too little disorder χ to
-    activate STZs) are not a material response to compare with the MD: their Δ ≈ 3 is a cliff
-    next to the good region, so the optimiser models them as failures, not as values. ``mu_GPa``:
-    shear modulus, one value or one per run."""
-    tau_end = runs["tau_mean"].values[:, -1]
-    elastic = ((runs["status"].values == RUN_STATUS["ok"])
-               & (tau_end >= ELASTIC_FRACTION * mu_GPa * float(runs["strain_ss"].values[-1])))
+    """Set status ``elastic`` on the solved runs that never yielded
+    (:func:`grassego.status.elastic_runs`); ``mu_GPa``: shear modulus [GPa], one value or one
+    per run."""
+    elastic = elastic_runs(runs["status"].values, runs["tau_mean"].values[:, -1], mu_GPa,
+                           float(runs["strain_ss"].values[-1]))
     status = np.where(elastic, RUN_STATUS["elastic"], runs["status"].values).astype(np.int8)
     return runs.assign(status=(runs["status"].dims, status, runs["status"].attrs))
 
@@ -156,12 +148,8 @@ class Calibration:
     def evaluate(self, X: np.ndarray) -> tuple[np.ndarray, list[str]]:
         """Δ for each row of ``X`` and a status name per run (the EGO objective)."""
         runs = self.runs_dataset(self.parameter_table(X))
-        status = [_STATUS_NAMES.get(int(s), "unknown") for s in runs["status"].values]
         delta = np.asarray(runs["delta"].values, dtype=np.float64)
-        for i, s in enumerate(status):
-            if s == "ok" and not np.isfinite(delta[i]):
-                status[i] = "non_finite"
-        return delta, status
+        return delta, scored_statuses(delta, status_names(runs["status"].values))
 
     def forward_reference(self, target: Mapping[str, float]) -> xr.Dataset:
         """A reference dataset from one forward run at ``target`` (paper §5.3 validation).
@@ -173,7 +161,7 @@ class Calibration:
         res = self.simulate(params)
         if int(res.status[0]) != RUN_STATUS["ok"]:
             raise RuntimeError(f"the forward run at {dict(target)} failed with status "
-                               f"{_STATUS_NAMES.get(int(res.status[0]))}")
+                               f"{status_names(res.status[:1])[0]}")
         base_idx = nearest_frames(self.reference["strain"].values, res.strain, "base reference")
         return build_reference(
             pe=self.reference["pe"].values[base_idx],

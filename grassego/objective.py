@@ -37,9 +37,10 @@ import xarray as xr
 
 from grassego.settings import reject_unknown_keys
 from grassego.errors import InputError
-from grassego.fields import RUN_STATUS, engineering_shear
+from grassego.fields import engineering_shear
 from grassego.grassmann import (METRICS, SPACES, UNEQUAL, frobenius_distance, grassmann_distance,
                                 per_snapshot_ranks)
+from grassego.status import RUN_STATUS
 
 #: Snapshot strains of the paper's text (§5.2.2).
 PAPER_SNAPSHOT_STRAINS: tuple[float, ...] = (0.02, 0.04, 0.06, 0.08, 0.09, 0.1, 0.2, 0.35, 0.5)

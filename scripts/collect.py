@@ -8,14 +8,13 @@ import xarray as xr
 
 from grassego.atomic import atomic_path
 from grassego.calibration import check_initial_designs
-from grassego.fields import RUN_STATUS
 from grassego.logsetup import setup_logging
+from grassego.status import status_names
 from grassego.tables import read_table
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
 names = list(json.loads(smk.params.parameters))
-status_name = {v: k for k, v in RUN_STATUS.items()}
 frames = []
 for path in smk.input.runs:
     with xr.open_dataset(path) as ds:
@@ -24,7 +23,7 @@ for path in smk.input.runs:
             frame[name] = ds[name].values
         for col in ("d_field", "d_stress", "delta", "wall_time"):
             frame[col] = ds[col].values
-        frame["status"] = [status_name.get(int(s), "unknown") for s in ds["status"].values]
+        frame["status"] = status_names(ds["status"].values)
         frames.append(frame)
 seeds = read_table(smk.input.samples, required=["sample", "seed"])[["sample", "seed"]]
 table = pd.concat(frames).merge(seeds, on="sample", validate="one_to_one").sort_values("sample")

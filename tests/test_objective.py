@@ -10,9 +10,10 @@ import xarray as xr
 
 from grassego.cli import main
 from grassego.errors import InputError
-from grassego.fields import RUN_STATUS, build_reference, read_reference, write_reference
+from grassego.fields import build_reference, read_reference, write_reference
 from grassego.objective import (OVERSHOOT_WINDOW, ObjectiveConfig, PAPER_SNAPSHOT_STRAINS,
                                 evaluate, nearest_frames)
+from grassego.status import RUN_STATUS
 
 
 def _runs_from_reference(ref: xr.Dataset, factors: list[float], stress_shift: list[float],

@@ -9,7 +9,8 @@ import pytest
 import xarray as xr
 
 from grassego.cli import main
-from grassego.fields import RUN_STATUS, build_reference, read_runs, write_reference
+from grassego.fields import build_reference, read_runs, write_reference
+from grassego.status import RUN_STATUS
 
 
 @pytest.fixture()

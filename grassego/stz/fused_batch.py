@@ -9,7 +9,7 @@ import numba
 import numpy as np
 import torch
 
-from grassego.fields import RUN_STATUS
+from grassego.status import FailureTracker
 from grassego.stz import fused as F
 from grassego.stz import kernels as K
 from grassego.stz.constants import ModelConstants
@@ -68,8 +68,7 @@ def run_fused(inputs: RunInputs, rows: np.ndarray, keep: np.ndarray, c: ModelCon
     tables = _tables(ny, nx, np_dtype)
     stuck = np.zeros((n_chunks, lanes), dtype=np.bool_)
     summary = np.zeros((n_chunks, 3, lanes))
-    failed = np.zeros(n, dtype=bool)
-    non_finite = np.zeros(n, dtype=bool)
+    failures = FailureTracker(n)
 
     exy = np.full((n, len(keep), ny, nx), np.nan, dtype=np.float32)
     t_eff = np.full_like(exy, np.nan)
@@ -93,11 +92,8 @@ def run_fused(inputs: RunInputs, rows: np.ndarray, keep: np.ndarray, c: ModelCon
             step0 = (frame - 1) * c.steps_per_frame
             F.advance(state, coef, consts, sym, lts, step0, c.steps_per_frame, c.max_substeps,
                       stuck, tables, summary)
-            finite = _runs(summary[:, 1], n) > 0
-            huge = _runs(summary[:, 2], n) > c.diverge_stress
-            new_bad = (~finite | huge | _runs(stuck, n)) & ~failed
-            non_finite |= new_bad & ~finite
-            failed |= new_bad
+            new_bad = failures.update(_runs(summary[:, 1], n) > 0,
+                                      _runs(summary[:, 2], n) > c.diverge_stress, _runs(stuck, n))
             if new_bad.any():
                 bad = np.flatnonzero(new_bad)
                 state[bad // lanes, ..., bad % lanes] = 0
@@ -107,8 +103,5 @@ def run_fused(inputs: RunInputs, rows: np.ndarray, keep: np.ndarray, c: ModelCon
     finally:
         numba.set_num_threads(previous)
 
-    status = np.full(n, RUN_STATUS["ok"], dtype=np.int8)
-    status[failed] = RUN_STATUS["diverged"]
-    status[non_finite] = RUN_STATUS["non_finite"]
-    exy[failed], t_eff[failed], tau_mean[failed] = np.nan, np.nan, np.nan
-    return exy, t_eff, tau_mean, status
+    failures.blank(exy, t_eff, tau_mean)
+    return exy, t_eff, tau_mean, failures.codes()
