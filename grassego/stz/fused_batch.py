@@ -13,7 +13,7 @@ from grassego.status import FailureTracker
 from grassego.stz import fused as F
 from grassego.stz import kernels as K
 from grassego.stz.constants import ModelConstants
-from grassego.stz.params import RunInputs
+from grassego.stz.params import RunInputs, chi_from_energy
 from grassego.stz.step import coefficient_values
 
 Progress = Callable[[int, int], None]
@@ -53,7 +53,8 @@ def run_fused(inputs: RunInputs, rows: np.ndarray, keep: np.ndarray, c: ModelCon
     lanes = F.lanes_for(n)
     n_chunks = -(-n // lanes)
     run = {k: v[rows] for k, v in inputs.per_run.items()}
-    chi0 = (run["chi_energy_factor"] * run["beta"])[:, None, None] * (inputs.pe0 - run["E0"][:, None, None])
+    per = {k: run[k][:, None, None] for k in ("beta", "E0", "chi_energy_factor")}
+    chi0 = chi_from_energy(inputs.pe0, per["beta"], per["E0"], per["chi_energy_factor"])
     state = np.zeros((n, F.N_STATE, ny, nx), dtype=np_dtype)
     state[:, 4] = chi0
     state = np.ascontiguousarray(_lanes(state, n_chunks, lanes))

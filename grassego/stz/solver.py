@@ -31,7 +31,7 @@ from grassego.stz import kernels as K
 from grassego.stz.constants import ModelConstants
 from grassego.stz.fused import supported as fused_supported
 from grassego.stz.fused_batch import run_fused
-from grassego.stz.params import RunInputs, prepare_inputs
+from grassego.stz.params import RunInputs, chi_from_energy, prepare_inputs
 from grassego.stz.step import (
     Coefficients,
     coefficient_values,
@@ -139,7 +139,7 @@ def _run_chunk(inputs: RunInputs, rows: np.ndarray, keep: np.ndarray, c: ModelCo
     pe0 = torch.as_tensor(inputs.pe0, dtype=torch.float64, device=device)
     per = {k: torch.as_tensor(run[k], device=device).reshape(-1, 1, 1)
            for k in ("chi_energy_factor", "beta", "E0", "T_Z_K", "s_y")}
-    chi0 = (per["chi_energy_factor"] * per["beta"] * (pe0 - per["E0"])).to(dtype)
+    chi0 = chi_from_energy(pe0, per["beta"], per["E0"], per["chi_energy_factor"]).to(dtype)
     stag = torch.cat((torch.zeros((n, 4, ny, nx), dtype=dtype, device=device), chi0[:, None]), 1)
     vel = torch.zeros((n, 2, ny, nx), dtype=dtype, device=device)
     xi = torch.zeros_like(vel)
