@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import json
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -21,6 +22,7 @@ from grassego.errors import GrassegoError
 from grassego.fields import build_reference
 from grassego.objective import (ObjectiveConfig, distances_dataset, nearest_frames,
                                 series_from_dataset)
+from grassego.settings import reject_unknown_keys
 from grassego.status import RUN_STATUS, elastic_runs, scored_statuses, status_names
 from grassego.threads import torch_threads
 
@@ -35,12 +37,43 @@ def mark_elastic(runs: xr.Dataset, mu_GPa: float | np.ndarray) -> xr.Dataset:
     return runs.assign(status=(runs["status"].dims, status, runs["status"].attrs))
 
 
+DEVICES = ("auto", "cpu", "cuda")
+DTYPES = ("float32", "float64")
+
+
+@dataclass(frozen=True)
+class SolverSettings:
+    """The workflow config's ``solver`` section (its defaults are the only ones): ``device``
+    (``auto`` = ``cuda`` when torch sees a GPU, else ``cpu``), ``dtype`` of the solver state,
+    ``backend`` (:data:`grassego.stz.solver.BACKENDS`), ``constants``: overrides of
+    :class:`grassego.stz.ModelConstants` fields for every run."""
+
+    device: str = "auto"
+    dtype: str = "float32"
+    backend: str = "auto"
+    constants: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        from grassego.stz.solver import BACKENDS
+
+        for name, allowed in (("device", DEVICES), ("dtype", DTYPES), ("backend", BACKENDS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"solver.{name} must be one of {allowed}, got "
+                                 f"{getattr(self, name)!r}")
+
+    @classmethod
+    def from_config(cls, solver: Mapping[str, Any]) -> "SolverSettings":
+        """From the workflow config's ``solver`` section (unknown keys are an error)."""
+        reject_unknown_keys(cls, solver, "solver")
+        return cls(**solver)
+
+
 def resolve_device(name: str) -> str:
     """``auto`` -> ``cuda`` when a GPU is visible, else ``cpu``."""
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("solver.device is 'cuda' but torch sees no CUDA device")
+        raise GrassegoError("solver.device is 'cuda' but torch sees no CUDA device")
     return name
 
 
@@ -49,18 +82,16 @@ class Calibration:
     """Everything needed to turn parameter vectors into Δ against one reference.
 
     ``names`` are the calibrated parameters (columns of X, in order), ``fixed`` the held values,
-    ``constants`` overrides of :class:`grassego.stz.ModelConstants`.
+    ``solver`` how the runs are computed, ``threads`` the CPU threads of the fused solver
+    (None: Numba's setting).
     """
 
     reference: xr.Dataset
     names: Sequence[str]
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
     fixed: Mapping[str, float] = field(default_factory=dict)
-    constants: Mapping[str, float] = field(default_factory=dict)
-    device: str = "cpu"
-    dtype: torch.dtype = torch.float64
-    backend: str = "auto"
-    threads: int = 1
+    solver: SolverSettings = field(default_factory=SolverSettings)
+    threads: int | None = 1
 
     @classmethod
     def from_config(cls, reference: xr.Dataset, config: Mapping, threads: int = 1) -> "Calibration":
@@ -69,27 +100,27 @@ class Calibration:
         return cls(
             reference=reference,
             names=list(config["parameters"]),
-            objective=ObjectiveConfig.from_mapping(config["objective"]),
+            objective=ObjectiveConfig.from_config(config["objective"]),
             fixed=config.get("fixed", {}),
-            constants=config["solver"]["constants"],
-            device=resolve_device(config["solver"]["device"]),
-            dtype=dtype_from_name(config["solver"]["dtype"]),
-            backend=config["solver"].get("backend", "auto"),
+            solver=SolverSettings.from_config(config["solver"]),
             threads=threads,
         )
 
     def __post_init__(self) -> None:
         """The solver's cell is the reference's (:func:`grassego.config.reference_cell`) unless
-        ``constants`` give ``lx_A``/``ly_A``; raises :class:`grassego.config.ConfigError` if
-        those contradict the reference's grid."""
+        ``solver.constants`` give ``lx_A``/``ly_A``; raises
+        :class:`grassego.config.ConfigError` if those contradict the reference's grid."""
         from grassego.config import ConfigError, cell_problems, reference_cell
         from grassego.stz import ModelConstants
 
-        problems = cell_problems(self.reference, self.constants, "the reference")
+        self.device = resolve_device(self.solver.device)
+        self.dtype = dtype_from_name(self.solver.dtype)
+        constants = dict(self.solver.constants)
+        problems = cell_problems(self.reference, constants, "the reference")
         if problems:
             raise ConfigError("\n".join(problems))
         self.model_constants = replace(ModelConstants(), **(reference_cell(self.reference)
-                                                            | dict(self.constants)))
+                                                            | constants))
         self._ref_series = series_from_dataset(self.reference, "reference")
         self.pe0 = np.asarray(self.reference["pe"].values[0], dtype=np.float64)
         self.pe_final = np.asarray(self.reference["pe"].values[-1], dtype=np.float64)
@@ -103,15 +134,21 @@ class Calibration:
             table[name] = float(value)
         return table
 
+    def all_frames(self) -> np.ndarray:
+        """Every solver frame, 0 … ``n_frames``."""
+        return np.arange(self.model_constants.n_frames + 1)
+
     def snapshot_frames(self) -> np.ndarray:
         """Solver frames nearest to the objective's snapshot strains."""
         return nearest_frames(np.asarray(self.model_constants.frame_strains()),
                               self.objective.snapshot_strains, "solver frames")
 
     def simulate(self, params: pd.DataFrame, keep_frames: Sequence[int] | None = None,
-                 progress=None, chunk_done=None):
+                 progress=None, chunk_done=None, batch_size: int | None = None,
+                 compile: bool = False):
         """Run the batched solver on ``params``; returns a :class:`grassego.stz.StzResult`.
-        ``progress`` and ``chunk_done``: the hooks of :func:`grassego.stz.simulate_batch`.
+        ``progress``, ``chunk_done``, ``batch_size`` and ``compile``: as
+        :func:`grassego.stz.simulate_batch` takes them.
 
         The shear-band instability amplifies rounding differences, so every evaluation of a
         parameter set must round identically in the design, the EGO loop and the report. The
@@ -126,21 +163,32 @@ class Calibration:
             return simulate_batch(params, self.pe0, self.pe_final,
                                   keep_frames=keep_frames, device=self.device, dtype=self.dtype,
                                   constants=self.model_constants, progress=progress,
-                                  chunk_done=chunk_done,
-                                  backend=self.backend, threads=self.threads)
+                                  chunk_done=chunk_done, batch_size=batch_size,
+                                  compile=compile, backend=self.solver.backend,
+                                  threads=self.threads)
+
+    def runs(self, params: pd.DataFrame, keep_frames: Sequence[int] | None = None,
+             progress=None, chunk_done=None, batch_size: int | None = None,
+             compile: bool = False) -> xr.Dataset:
+        """Simulate ``params`` (one row per run): the runs dataset of :mod:`grassego.fields`
+        with the fields of the solver frames ``keep_frames`` (default all) and the runs that
+        never yielded marked ``elastic``; not scored. The other arguments: as :meth:`simulate`
+        takes them."""
+        from grassego.stz import to_runs_dataset
+
+        result = self.simulate(params, keep_frames, progress, chunk_done, batch_size, compile)
+        runs = to_runs_dataset(result, params, x=self.reference["x"].values,
+                               y=self.reference["y"].values, constants=self.model_constants)
+        return mark_elastic(runs, runs["mu_GPa"].values if "mu_GPa" in runs
+                            else self.model_constants.mu_GPa)
 
     def runs_dataset(self, params: pd.DataFrame, keep_frames: Sequence[int] | None = None,
                      progress=None, chunk_done=None) -> xr.Dataset:
-        """Simulate ``params`` and return the runs dataset with the distances merged in."""
-        from grassego.stz import to_runs_dataset
-
+        """:meth:`runs` scored against the reference (the distances merged in), with the fields
+        of ``keep_frames`` (default: the snapshot frames)."""
         if keep_frames is None:
             keep_frames = self.snapshot_frames()
-        result = self.simulate(params, keep_frames, progress, chunk_done)
-        runs = to_runs_dataset(result, params, x=self.reference["x"].values,
-                               y=self.reference["y"].values)
-        runs = mark_elastic(runs, runs["mu_GPa"].values if "mu_GPa" in runs
-                            else self.model_constants.mu_GPa)
+        runs = self.runs(params, keep_frames, progress, chunk_done)
         scores = distances_dataset(self._ref_series, series_from_dataset(runs, "runs"),
                                    self.objective)
         return xr.merge([runs, scores], compat="override", combine_attrs="drop_conflicts")
@@ -181,6 +229,31 @@ class Calibration:
         )
 
 
+#: Per-run columns of the training table besides the sample, the parameters and the status.
+TRAINING_COLUMNS = ("d_field", "d_stress", "delta", "wall_time")
+
+
+def training_table(runs: Sequence[xr.Dataset], samples: pd.DataFrame,
+                   names: Sequence[str]) -> pd.DataFrame:
+    """The initial training set: one row per run of the scored batches ``runs`` (each with a
+    ``sample`` coordinate on ``run``), in sample order, with its parameters ``names``,
+    :data:`TRAINING_COLUMNS`, its status name and its EGO ``seed`` (from the design table
+    ``samples``, columns ``sample`` and ``seed``; every run must have exactly one)."""
+    frames = []
+    for ds in runs:
+        frame = pd.DataFrame({"sample": ds["sample"].values})
+        for col in (*names, *TRAINING_COLUMNS):
+            frame[col] = ds[col].values
+        frame["status"] = status_names(ds["status"].values)
+        frames.append(frame)
+    table = pd.concat(frames)
+    unknown = sorted(set(table["sample"]) - set(samples["sample"]))
+    if unknown:
+        raise GrassegoError(f"runs of samples {unknown[:5]} are not in the design table")
+    return table.merge(samples[["sample", "seed"]], on="sample",
+                       validate="one_to_one").sort_values("sample")
+
+
 def check_initial_designs(table: pd.DataFrame) -> None:
     """Raise :class:`grassego.errors.GrassegoError` if any seed's initial design (rows of
     ``table`` with columns ``seed`` and ``status``) has no usable run: the EGO would have nothing
@@ -209,6 +282,22 @@ def problem_fingerprint(reference: xr.Dataset, training: pd.DataFrame, names: Se
     h.update(training[list(names) + ["delta", "status"]].to_csv(index=False).encode())
     h.update(json.dumps(settings, sort_keys=True).encode())
     return h.hexdigest()[:12]
+
+
+def ego_state_path(result: str | Path, reference: xr.Dataset, training: pd.DataFrame,
+                   calibration: Mapping[str, Any], ego: Mapping[str, Any], seed: int) -> Path:
+    """Where the EGO history of ``seed`` lives: ``state-<fingerprint>/history.nc`` beside the
+    seed's result file ``result`` (the rule's output). The fingerprint
+    (:func:`problem_fingerprint`) names the problem: the reference, the seed's initial
+    ``training`` rows, the ``calibration`` sections (parameters, fixed, objective, solver), the
+    ``ego`` section less its budget keys (:data:`grassego.ego.settings.BUDGET_KEYS`) and the
+    seed. A changed problem starts a new history; a changed budget continues the old one."""
+    from grassego.ego.settings import BUDGET_KEYS
+
+    problem = {k: v for k, v in ego.items() if k not in BUDGET_KEYS}
+    fingerprint = problem_fingerprint(reference, training, list(calibration["parameters"]),
+                                      [calibration, problem, seed])
+    return Path(result).parent / f"state-{fingerprint}" / "history.nc"
 
 
 def dtype_from_name(name: str) -> torch.dtype:

@@ -58,8 +58,9 @@ VARIANTS: dict[str, dict[str, float]] = {
 
 @dataclass(frozen=True)
 class ObjectiveConfig:
-    """Settings of Δ. ``rank`` is a rank rule (see :class:`grassego.grassmann.RankRule`) or a
-    list with one per snapshot; ``unequal`` the policy for unequal ranks."""
+    """Settings of Δ: the workflow config's ``objective`` section (its defaults are the only
+    ones). ``rank`` is a rank rule (see :class:`grassego.grassmann.RankRule`) or a list with
+    one per snapshot; ``unequal`` the policy for unequal ranks."""
 
     snapshot_strains: tuple[float, ...] = PAPER_SNAPSHOT_STRAINS
     weights: tuple[float, float] = (0.25, 0.75)
@@ -105,8 +106,8 @@ class ObjectiveConfig:
                              "per snapshot strain") from exc
 
     @classmethod
-    def from_mapping(cls, cfg: Mapping[str, Any]) -> "ObjectiveConfig":
-        """Build from a config mapping (unknown keys are an error)."""
+    def from_config(cls, cfg: Mapping[str, Any]) -> "ObjectiveConfig":
+        """From the workflow config's ``objective`` section (unknown keys are an error)."""
         reject_unknown_keys(cls, cfg, "objective")
         kw = dict(cfg)
         for key in ("snapshot_strains", "weights"):

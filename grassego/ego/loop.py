@@ -113,8 +113,8 @@ def _initial_rows(h: History, n_initial: int, seed: int, settings: EGOSettings,
 
 
 def minimize(objective: Objective, bounds: np.ndarray | Sequence[Sequence[float]], *,
-             n_initial: int, max_iter: int, threshold: float | None = None, seed: int = 0,
-             batch_size: int = 1, state_path: str | os.PathLike | None = None,
+             n_initial: int, max_iter: int, batch_size: int, threshold: float | None = None,
+             seed: int = 0, state_path: str | os.PathLike | None = None,
              names: Sequence[str] | None = None, initial_X: np.ndarray | None = None,
              initial_y: np.ndarray | None = None, initial_status: Sequence[str] | None = None,
              initial_chunks: int | None = None, space: SearchSpace | None = None,
