@@ -97,7 +97,7 @@ def run_problem(p: Problem, seeds: int, settings: EGOSettings) -> list[str]:
     for s in range(seeds):
         t0 = time.perf_counter()
         r = minimize(p.f, p.bounds, n_initial=p.n_initial, max_iter=p.budget - p.n_initial,
-                     threshold=target + 1e-15, seed=s, settings=settings)
+                     batch_size=1, threshold=target + 1e-15, seed=s, settings=settings)
         ego_times.append(time.perf_counter() - t0)
         ego_counts.append(evals_to_target(r.y, target))
         ego_gaps.append(r.y_best - p.f_opt)

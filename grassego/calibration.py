@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import json
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -18,29 +19,59 @@ import torch
 import xarray as xr
 
 from grassego.errors import GrassegoError
-from grassego.fields import RUN_STATUS, build_reference
-from grassego.threads import torch_threads
+from grassego.fields import build_reference
 from grassego.objective import (ObjectiveConfig, distances_dataset, nearest_frames,
                                 series_from_dataset)
-
-
-_STATUS_NAMES = {v: k for k, v in RUN_STATUS.items()}
-#: A solved run whose final mean stress is at least this fraction of the linear-elastic stress
-#: μγ never yielded (status ``elastic``).
-ELASTIC_FRACTION = 0.9
+from grassego.settings import reject_unknown_keys
+from grassego.status import RUN_STATUS, elastic_runs, scored_statuses, status_names
+from grassego.threads import torch_threads
 
 
 def mark_elastic(runs: xr.Dataset, mu_GPa: float | np.ndarray) -> xr.Dataset:
-    """Set status ``elastic`` on solved runs that never yielded: final mean stress
-    τ(γ_max) ≥ :data:`ELASTIC_FRACTION` · μ γ_max [GPa]. Such runs (too little disorder χ to
-    activate STZs) are not a material response to compare with the MD: their Δ ≈ 3 is a cliff
-    next to the good region, so the optimiser models them as failures, not as values. ``mu_GPa``:
-    shear modulus, one value or one per run."""
-    tau_end = runs["tau_mean"].values[:, -1]
-    elastic = ((runs["status"].values == RUN_STATUS["ok"])
-               & (tau_end >= ELASTIC_FRACTION * mu_GPa * float(runs["strain_ss"].values[-1])))
+    """Set status ``elastic`` on the solved runs that never yielded
+    (:func:`grassego.status.elastic_runs`); ``mu_GPa``: shear modulus [GPa], one value or one
+    per run."""
+    elastic = elastic_runs(runs["status"].values, runs["tau_mean"].values[:, -1], mu_GPa,
+                           float(runs["strain_ss"].values[-1]))
     status = np.where(elastic, RUN_STATUS["elastic"], runs["status"].values).astype(np.int8)
     return runs.assign(status=(runs["status"].dims, status, runs["status"].attrs))
+
+
+DEVICES = ("auto", "cpu", "cuda")
+DTYPES = ("float32", "float64")
+
+
+@dataclass(frozen=True)
+class SolverSettings:
+    """The workflow config's ``solver`` section (its defaults are the only ones): ``device``
+    (``auto`` = ``cuda`` when torch sees a GPU, else ``cpu``), ``dtype`` of the solver state,
+    ``backend`` (:data:`grassego.stz.solver.BACKENDS`), ``units`` the unit system of the
+    reference and the constants (:data:`grassego.fields.UNIT_SYSTEMS`; must be the
+    reference's), ``constants``: overrides of :class:`grassego.stz.ModelConstants` fields for
+    every run."""
+
+    device: str = "auto"
+    dtype: str = "float32"
+    backend: str = "auto"
+    units: str = "physical"
+    constants: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        from grassego.stz.solver import BACKENDS
+
+        from grassego.fields import UNIT_SYSTEMS
+
+        for name, allowed in (("device", DEVICES), ("dtype", DTYPES), ("backend", BACKENDS),
+                              ("units", UNIT_SYSTEMS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"solver.{name} must be one of {allowed}, got "
+                                 f"{getattr(self, name)!r}")
+
+    @classmethod
+    def from_config(cls, solver: Mapping[str, Any]) -> "SolverSettings":
+        """From the workflow config's ``solver`` section (unknown keys are an error)."""
+        reject_unknown_keys(cls, solver, "solver")
+        return cls(**solver)
 
 
 def resolve_device(name: str) -> str:
@@ -48,7 +79,7 @@ def resolve_device(name: str) -> str:
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("solver.device is 'cuda' but torch sees no CUDA device")
+        raise GrassegoError("solver.device is 'cuda' but torch sees no CUDA device")
     return name
 
 
@@ -57,20 +88,16 @@ class Calibration:
     """Everything needed to turn parameter vectors into Δ against one reference.
 
     ``names`` are the calibrated parameters (columns of X, in order), ``fixed`` the held values,
-    ``constants`` overrides of :class:`grassego.stz.ModelConstants`, ``units`` their unit system
-    (``solver.units``: "physical" or "lj"), which must be the reference's.
+    ``solver`` how the runs are computed, ``threads`` the CPU threads of the fused solver
+    (None: Numba's setting).
     """
 
     reference: xr.Dataset
     names: Sequence[str]
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
     fixed: Mapping[str, float] = field(default_factory=dict)
-    constants: Mapping[str, float] = field(default_factory=dict)
-    device: str = "cpu"
-    dtype: torch.dtype = torch.float64
-    backend: str = "auto"
-    threads: int = 1
-    units: str = "physical"
+    solver: SolverSettings = field(default_factory=SolverSettings)
+    threads: int | None = 1
 
     @classmethod
     def from_config(cls, reference: xr.Dataset, config: Mapping, threads: int = 1) -> "Calibration":
@@ -79,29 +106,29 @@ class Calibration:
         return cls(
             reference=reference,
             names=list(config["parameters"]),
-            objective=ObjectiveConfig.from_mapping(config["objective"]),
+            objective=ObjectiveConfig.from_config(config["objective"]),
             fixed=config.get("fixed", {}),
-            constants=config["solver"]["constants"],
-            device=resolve_device(config["solver"]["device"]),
-            dtype=dtype_from_name(config["solver"]["dtype"]),
-            backend=config["solver"].get("backend", "auto"),
+            solver=SolverSettings.from_config(config["solver"]),
             threads=threads,
-            units=config["solver"].get("units", "physical"),
         )
 
     def __post_init__(self) -> None:
         """The solver's cell is the reference's (:func:`grassego.config.reference_cell`) unless
-        ``constants`` give ``lx_A``/``ly_A``; raises :class:`grassego.config.ConfigError` if
-        those contradict the reference's grid."""
+        ``solver.constants`` give ``lx_A``/``ly_A``; raises
+        :class:`grassego.config.ConfigError` if those contradict the reference's grid."""
         from grassego.config import ConfigError, cell_problems, reference_cell, units_problems
         from grassego.stz import ModelConstants
 
-        problems = (cell_problems(self.reference, self.constants, "the reference")
-                    + units_problems(self.reference, self.units, self.constants, "the reference"))
+        self.device = resolve_device(self.solver.device)
+        self.dtype = dtype_from_name(self.solver.dtype)
+        constants = dict(self.solver.constants)
+        problems = (cell_problems(self.reference, constants, "the reference")
+                    + units_problems(self.reference, self.solver.units, constants,
+                                     "the reference"))
         if problems:
             raise ConfigError("\n".join(problems))
         self.model_constants = replace(ModelConstants(), **(reference_cell(self.reference)
-                                                            | dict(self.constants)))
+                                                            | constants))
         self._ref_series = series_from_dataset(self.reference, "reference")
         self.pe0 = np.asarray(self.reference["pe"].values[0], dtype=np.float64)
         self.pe_final = np.asarray(self.reference["pe"].values[-1], dtype=np.float64)
@@ -115,15 +142,21 @@ class Calibration:
             table[name] = float(value)
         return table
 
+    def all_frames(self) -> np.ndarray:
+        """Every solver frame, 0 … ``n_frames``."""
+        return np.arange(self.model_constants.n_frames + 1)
+
     def snapshot_frames(self) -> np.ndarray:
         """Solver frames nearest to the objective's snapshot strains."""
         return nearest_frames(np.asarray(self.model_constants.frame_strains()),
                               self.objective.snapshot_strains, "solver frames")
 
     def simulate(self, params: pd.DataFrame, keep_frames: Sequence[int] | None = None,
-                 progress=None, chunk_done=None):
+                 progress=None, chunk_done=None, batch_size: int | None = None,
+                 compile: bool = False):
         """Run the batched solver on ``params``; returns a :class:`grassego.stz.StzResult`.
-        ``progress`` and ``chunk_done``: the hooks of :func:`grassego.stz.simulate_batch`.
+        ``progress``, ``chunk_done``, ``batch_size`` and ``compile``: as
+        :func:`grassego.stz.simulate_batch` takes them.
 
         The shear-band instability amplifies rounding differences, so every evaluation of a
         parameter set must round identically in the design, the EGO loop and the report. The
@@ -138,21 +171,32 @@ class Calibration:
             return simulate_batch(params, self.pe0, self.pe_final,
                                   keep_frames=keep_frames, device=self.device, dtype=self.dtype,
                                   constants=self.model_constants, progress=progress,
-                                  chunk_done=chunk_done,
-                                  backend=self.backend, threads=self.threads)
+                                  chunk_done=chunk_done, batch_size=batch_size,
+                                  compile=compile, backend=self.solver.backend,
+                                  threads=self.threads)
+
+    def runs(self, params: pd.DataFrame, keep_frames: Sequence[int] | None = None,
+             progress=None, chunk_done=None, batch_size: int | None = None,
+             compile: bool = False) -> xr.Dataset:
+        """Simulate ``params`` (one row per run): the runs dataset of :mod:`grassego.fields`
+        with the fields of the solver frames ``keep_frames`` (default all) and the runs that
+        never yielded marked ``elastic``; not scored. The other arguments: as :meth:`simulate`
+        takes them."""
+        from grassego.stz import to_runs_dataset
+
+        result = self.simulate(params, keep_frames, progress, chunk_done, batch_size, compile)
+        runs = to_runs_dataset(result, params, x=self.reference["x"].values,
+                               y=self.reference["y"].values, constants=self.model_constants)
+        return mark_elastic(runs, runs["mu_GPa"].values if "mu_GPa" in runs
+                            else self.model_constants.mu_GPa)
 
     def runs_dataset(self, params: pd.DataFrame, keep_frames: Sequence[int] | None = None,
                      progress=None, chunk_done=None) -> xr.Dataset:
-        """Simulate ``params`` and return the runs dataset with the distances merged in."""
-        from grassego.stz import to_runs_dataset
-
+        """:meth:`runs` scored against the reference (the distances merged in), with the fields
+        of ``keep_frames`` (default: the snapshot frames)."""
         if keep_frames is None:
             keep_frames = self.snapshot_frames()
-        result = self.simulate(params, keep_frames, progress, chunk_done)
-        runs = to_runs_dataset(result, params, x=self.reference["x"].values,
-                               y=self.reference["y"].values)
-        runs = mark_elastic(runs, runs["mu_GPa"].values if "mu_GPa" in runs
-                            else self.model_constants.mu_GPa)
+        runs = self.runs(params, keep_frames, progress, chunk_done)
         scores = distances_dataset(self._ref_series, series_from_dataset(runs, "runs"),
                                    self.objective)
         return xr.merge([runs, scores], compat="override", combine_attrs="drop_conflicts")
@@ -160,12 +204,8 @@ class Calibration:
     def evaluate(self, X: np.ndarray) -> tuple[np.ndarray, list[str]]:
         """Δ for each row of ``X`` and a status name per run (the EGO objective)."""
         runs = self.runs_dataset(self.parameter_table(X))
-        status = [_STATUS_NAMES.get(int(s), "unknown") for s in runs["status"].values]
         delta = np.asarray(runs["delta"].values, dtype=np.float64)
-        for i, s in enumerate(status):
-            if s == "ok" and not np.isfinite(delta[i]):
-                status[i] = "non_finite"
-        return delta, status
+        return delta, scored_statuses(delta, status_names(runs["status"].values))
 
     def forward_reference(self, target: Mapping[str, float]) -> xr.Dataset:
         """A reference dataset from one forward run at ``target`` (paper §5.3 validation).
@@ -177,7 +217,7 @@ class Calibration:
         res = self.simulate(params)
         if int(res.status[0]) != RUN_STATUS["ok"]:
             raise RuntimeError(f"the forward run at {dict(target)} failed with status "
-                               f"{_STATUS_NAMES.get(int(res.status[0]))}")
+                               f"{status_names(res.status[:1])[0]}")
         base_idx = nearest_frames(self.reference["strain"].values, res.strain, "base reference")
         return build_reference(
             pe=self.reference["pe"].values[base_idx],
@@ -195,6 +235,31 @@ class Calibration:
                    **{k: v for k, v in self.reference.attrs.items()
                       if k in ("attribution", "license")}},
         )
+
+
+#: Per-run columns of the training table besides the sample, the parameters and the status.
+TRAINING_COLUMNS = ("d_field", "d_stress", "delta", "wall_time")
+
+
+def training_table(runs: Sequence[xr.Dataset], samples: pd.DataFrame,
+                   names: Sequence[str]) -> pd.DataFrame:
+    """The initial training set: one row per run of the scored batches ``runs`` (each with a
+    ``sample`` coordinate on ``run``), in sample order, with its parameters ``names``,
+    :data:`TRAINING_COLUMNS`, its status name and its EGO ``seed`` (from the design table
+    ``samples``, columns ``sample`` and ``seed``; every run must have exactly one)."""
+    frames = []
+    for ds in runs:
+        frame = pd.DataFrame({"sample": ds["sample"].values})
+        for col in (*names, *TRAINING_COLUMNS):
+            frame[col] = ds[col].values
+        frame["status"] = status_names(ds["status"].values)
+        frames.append(frame)
+    table = pd.concat(frames)
+    unknown = sorted(set(table["sample"]) - set(samples["sample"]))
+    if unknown:
+        raise GrassegoError(f"runs of samples {unknown[:5]} are not in the design table")
+    return table.merge(samples[["sample", "seed"]], on="sample",
+                       validate="one_to_one").sort_values("sample")
 
 
 def check_initial_designs(table: pd.DataFrame) -> None:
@@ -225,6 +290,22 @@ def problem_fingerprint(reference: xr.Dataset, training: pd.DataFrame, names: Se
     h.update(training[list(names) + ["delta", "status"]].to_csv(index=False).encode())
     h.update(json.dumps(settings, sort_keys=True).encode())
     return h.hexdigest()[:12]
+
+
+def ego_state_path(result: str | Path, reference: xr.Dataset, training: pd.DataFrame,
+                   calibration: Mapping[str, Any], ego: Mapping[str, Any], seed: int) -> Path:
+    """Where the EGO history of ``seed`` lives: ``state-<fingerprint>/history.nc`` beside the
+    seed's result file ``result`` (the rule's output). The fingerprint
+    (:func:`problem_fingerprint`) names the problem: the reference, the seed's initial
+    ``training`` rows, the ``calibration`` sections (parameters, fixed, objective, solver), the
+    ``ego`` section less its budget keys (:data:`grassego.ego.settings.BUDGET_KEYS`) and the
+    seed. A changed problem starts a new history; a changed budget continues the old one."""
+    from grassego.ego.settings import BUDGET_KEYS
+
+    problem = {k: v for k, v in ego.items() if k not in BUDGET_KEYS}
+    fingerprint = problem_fingerprint(reference, training, list(calibration["parameters"]),
+                                      [calibration, problem, seed])
+    return Path(result).parent / f"state-{fingerprint}" / "history.nc"
 
 
 def dtype_from_name(name: str) -> torch.dtype:

@@ -11,7 +11,6 @@ one line each, naming the key.
 
 from __future__ import annotations
 
-from dataclasses import fields
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
@@ -136,7 +135,7 @@ def _objective_problems(config: Mapping[str, Any]) -> Iterator[str]:
     from grassego.objective import ObjectiveConfig
 
     try:
-        ObjectiveConfig.from_mapping(config["objective"])
+        ObjectiveConfig.from_config(config["objective"])
     except (TypeError, ValueError) as exc:
         yield f"objective.{exc}"
 

@@ -7,8 +7,14 @@ the returned designs are ``(n, d)`` float64 arrays in those units.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
 import numpy as np
+import pandas as pd
 from scipy.stats import qmc
+
+from grassego.settings import reject_unknown_keys
 
 
 def check_bounds(bounds: np.ndarray | list) -> np.ndarray:
@@ -81,3 +87,54 @@ def split_batches(n: int, n_batches: int) -> list[np.ndarray]:
     if n < 0 or n_batches < 1:
         raise ValueError(f"need n >= 0 and n_batches >= 1, got n={n}, n_batches={n_batches}")
     return [part for part in np.array_split(np.arange(n), n_batches) if part.size]
+
+
+@dataclass(frozen=True)
+class DesignSettings:
+    """The workflow config's ``design`` section (its defaults are the only ones): ``method``
+    (:data:`DESIGNS`), ``n_samples`` of each EGO seed's initial design, ``n_batches`` (parallel
+    simulate jobs over all seeds' samples), ``seed`` from which every seed's stream is spawned
+    (:func:`replicate_design`)."""
+
+    method: str = "lhs"
+    n_samples: int = 120
+    n_batches: int = 4
+    seed: int = 2021
+
+    def __post_init__(self) -> None:
+        if self.method not in DESIGNS:
+            raise ValueError(f"design.method must be one of {sorted(DESIGNS)}, got "
+                             f"{self.method!r}")
+        if self.n_samples < 2 or self.n_batches < 1 or self.seed < 0:
+            raise ValueError(f"design: need n_samples >= 2, n_batches >= 1 and seed >= 0, got "
+                             f"{self.n_samples}, {self.n_batches}, {self.seed}")
+
+    @classmethod
+    def from_config(cls, design: Mapping[str, Any]) -> "DesignSettings":
+        """From the workflow config's ``design`` section (unknown keys are an error)."""
+        reject_unknown_keys(cls, design, "design")
+        return cls(**design)
+
+
+def parameter_box(parameters: Mapping[str, Sequence[float]]) -> tuple[list[str], np.ndarray]:
+    """Names and ``(d, 2)`` bounds of the config's ``parameters`` section (name → [lower,
+    upper], in the parameters' units), in the config's order."""
+    names = list(parameters)
+    return names, check_bounds([parameters[n] for n in names])
+
+
+def initial_designs(settings: DesignSettings, parameters: Mapping[str, Sequence[float]],
+                    seeds: Sequence[int]) -> pd.DataFrame:
+    """Every EGO seed's initial design in one table: columns ``sample`` (0, 1, … over all
+    seeds), ``seed``, then one per parameter of ``parameters`` (name → bounds); each seed's
+    ``settings.n_samples`` rows are :func:`replicate_design`'s for that seed."""
+    names, bounds = parameter_box(parameters)
+    parts = []
+    for seed in seeds:
+        part = pd.DataFrame(replicate_design(settings.method, settings.n_samples, bounds,
+                                             settings.seed, seed), columns=names)
+        part.insert(0, "seed", seed)
+        parts.append(part)
+    table = pd.concat(parts, ignore_index=True)
+    table.insert(0, "sample", np.arange(len(table)))
+    return table

@@ -19,7 +19,7 @@ Two kinds of file, both CF-style with units on every variable:
     dims ``(run, frame, y, x)`` and ``strain_ss``
     - ``exy(run, frame, y, x)`` with ``shear_convention``; ``t_eff(run, frame, y, x)`` [K]
     - ``tau_mean(run, strain_ss)``: grid-mean shear stress [GPa] at every solver frame
-    - ``status(run)``: int8 flag (see :data:`RUN_STATUS`), ``wall_time(run)`` [s]
+    - ``status(run)``: int8 flag (see :data:`grassego.status.RUN_STATUS`), ``wall_time(run)`` [s]
     - one variable per calibration parameter on ``run`` (``c0``, ``s_y``, ``beta``, ``E0``, ...)
     - optionally the distances ``d_field(run)``, ``d_stress(run)``, ``delta(run)``,
       ``d_snapshot(run, snapshot)``.
@@ -38,12 +38,7 @@ import xarray as xr
 
 from grassego.atomic import atomic_path
 from grassego.errors import InputError
-
-#: Run status codes stored in ``status(run)`` (CF flag_values / flag_meanings): ``diverged`` /
-#: ``non_finite`` (the solver failed), ``rejected_input`` (parameters rejected before solving),
-#: ``elastic`` (solved, but the model never yielded: see :func:`grassego.calibration.mark_elastic`).
-RUN_STATUS: dict[str, int] = {"ok": 0, "diverged": 1, "non_finite": 2, "rejected_input": 3,
-                              "elastic": 4}
+from grassego.status import RUN_STATUS
 
 SHEAR_CONVENTIONS = ("engineering", "tensor")
 

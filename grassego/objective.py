@@ -37,9 +37,10 @@ import xarray as xr
 
 from grassego.settings import reject_unknown_keys
 from grassego.errors import InputError
-from grassego.fields import RUN_STATUS, engineering_shear
+from grassego.fields import engineering_shear
 from grassego.grassmann import (METRICS, SPACES, UNEQUAL, frobenius_distance, grassmann_distance,
                                 per_snapshot_ranks)
+from grassego.status import RUN_STATUS
 
 #: Snapshot strains of the paper's text (§5.2.2).
 PAPER_SNAPSHOT_STRAINS: tuple[float, ...] = (0.02, 0.04, 0.06, 0.08, 0.09, 0.1, 0.2, 0.35, 0.5)
@@ -57,8 +58,9 @@ VARIANTS: dict[str, dict[str, float]] = {
 
 @dataclass(frozen=True)
 class ObjectiveConfig:
-    """Settings of Δ. ``rank`` is a rank rule (see :class:`grassego.grassmann.RankRule`) or a
-    list with one per snapshot; ``unequal`` the policy for unequal ranks."""
+    """Settings of Δ: the workflow config's ``objective`` section (its defaults are the only
+    ones). ``rank`` is a rank rule (see :class:`grassego.grassmann.RankRule`) or a list with
+    one per snapshot; ``unequal`` the policy for unequal ranks."""
 
     snapshot_strains: tuple[float, ...] = PAPER_SNAPSHOT_STRAINS
     weights: tuple[float, float] = (0.25, 0.75)
@@ -104,8 +106,8 @@ class ObjectiveConfig:
                              "per snapshot strain") from exc
 
     @classmethod
-    def from_mapping(cls, cfg: Mapping[str, Any]) -> "ObjectiveConfig":
-        """Build from a config mapping (unknown keys are an error)."""
+    def from_config(cls, cfg: Mapping[str, Any]) -> "ObjectiveConfig":
+        """From the workflow config's ``objective`` section (unknown keys are an error)."""
         reject_unknown_keys(cls, cfg, "objective")
         kw = dict(cfg)
         for key in ("snapshot_strains", "weights"):

@@ -14,24 +14,41 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from grassego.ego import EGOResult, summarize_seeds
+from grassego.fidelity import dataset_fidelity
 
 #: Label of the reference's row in the fidelity tables.
 REFERENCE_LABEL = "MD"
 
 
 def parameter_sets(results: Mapping[int, EGOResult], names: Sequence[str],
-                   compare: Mapping[str, Mapping[str, float]]) -> dict[str, list[float]]:
+                   compare: Mapping[str, Mapping[str, float]],
+                   target: Mapping[str, float] | None = None) -> dict[str, list[float]]:
     """Label → parameter vector of every set the report evaluates: ``seed <s>`` for each seed's
-    optimum, then each comparison set (which must give every calibrated parameter)."""
+    optimum, then each comparison set (which must give every calibrated parameter), then the
+    validation ``target`` as ``target`` unless a comparison set has that label."""
     sets = {f"seed {s}": r.x_best.tolist() for s, r in sorted(results.items())}
+    if target is not None:
+        compare = {**compare, "target": compare.get("target", target)}
     for label, values in compare.items():
         missing = [n for n in names if n not in values]
         if missing:
             raise ValueError(f"report.compare.{label}: no value for {missing}")
         sets[label] = [float(values[n]) for n in names]
     return sets
+
+
+def set_fidelity(runs: xr.Dataset, reference: xr.Dataset, labels: Sequence[str],
+                 band_strains: Sequence[float]) -> dict[str, dict[str, float]]:
+    """Label → physical fidelity (:func:`grassego.fidelity.dataset_fidelity`, without Δ) of
+    each run of ``runs`` (one per label, in order) and of the reference (:data:`REFERENCE_LABEL`),
+    the band features at ``band_strains``."""
+    out = {label: {k: v for k, v in f.items() if k != "delta"}
+           for label, f in zip(labels, dataset_fidelity(runs, band_strains, "reported sets"))}
+    out[REFERENCE_LABEL] = dataset_fidelity(reference, band_strains, "reference")[0]
+    return out
 
 
 def summary_table(results: Mapping[int, EGOResult], names: Sequence[str],

@@ -3,31 +3,22 @@ with the design's `seed` column)."""
 
 import json
 
-import pandas as pd
 import xarray as xr
 
 from grassego.atomic import atomic_path
-from grassego.calibration import check_initial_designs
-from grassego.fields import RUN_STATUS
+from grassego.calibration import check_initial_designs, training_table
 from grassego.logsetup import setup_logging
 from grassego.tables import read_table
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
 names = list(json.loads(smk.params.parameters))
-status_name = {v: k for k, v in RUN_STATUS.items()}
-frames = []
+runs = []
 for path in smk.input.runs:
     with xr.open_dataset(path) as ds:
-        frame = pd.DataFrame({"sample": ds["sample"].values})
-        for name in names:
-            frame[name] = ds[name].values
-        for col in ("d_field", "d_stress", "delta", "wall_time"):
-            frame[col] = ds[col].values
-        frame["status"] = [status_name.get(int(s), "unknown") for s in ds["status"].values]
-        frames.append(frame)
-seeds = read_table(smk.input.samples, required=["sample", "seed"])[["sample", "seed"]]
-table = pd.concat(frames).merge(seeds, on="sample", validate="one_to_one").sort_values("sample")
+        runs.append(ds.load())
+samples = read_table(smk.input.samples, required=["sample", "seed"])
+table = training_table(runs, samples, names)
 check_initial_designs(table)
 with atomic_path(smk.output.training) as tmp:
     table.to_csv(tmp, index=False, float_format="%.17g")

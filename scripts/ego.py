@@ -3,14 +3,14 @@
 import json
 import shutil
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from grassego import ego
 from grassego.atomic import atomic_path
-from grassego.calibration import Calibration, problem_fingerprint
+from grassego.calibration import Calibration, ego_state_path
+from grassego.design import parameter_box
 from grassego.fields import read_reference
 from grassego.logsetup import setup_logging
 from grassego.tables import read_table
@@ -21,17 +21,14 @@ torch.set_num_threads(smk.threads)
 cfg = json.loads(smk.params.calibration)
 ego_cfg = json.loads(smk.params.ego)
 seed = int(smk.wildcards.seed)
-names = list(cfg["parameters"])
-bounds = np.array([cfg["parameters"][n] for n in names], dtype=np.float64)
+names, bounds = parameter_box(cfg["parameters"])
 training = read_table(smk.input.training, text=["status"],
                       required=["seed", *names, "delta", "status"])
 training = training[training["seed"] == seed]
 reference = read_reference(smk.input.reference)
+loop = ego.EGOLoop.from_config(ego_cfg)
 settings = ego.EGOSettings.from_config(ego_cfg)
-
-problem = {k: v for k, v in ego_cfg.items() if k not in ("max_iter", "threshold", "seeds")}
-fingerprint = problem_fingerprint(reference, training, names, [cfg, problem, seed])
-state_path = Path(smk.output.result).parent / f"state-{fingerprint}" / "history.nc"
+state_path = ego_state_path(smk.output.result, reference, training, cfg, ego_cfg, seed)
 log.info("seed %d: %d initial runs, state %s", seed, len(training), state_path)
 
 calib = Calibration.from_config(reference, cfg, threads=smk.threads)
@@ -45,10 +42,10 @@ result = ego.minimize(
     initial_y=training["delta"].to_numpy(),
     initial_status=training["status"].tolist(),
     n_initial=len(training),
-    max_iter=ego_cfg["max_iter"],
-    threshold=ego_cfg["threshold"],
+    max_iter=loop.max_iter,
+    threshold=loop.threshold,
     seed=seed,
-    batch_size=ego_cfg["batch_size"],
+    batch_size=loop.batch_size,
     state_path=state_path,
     names=names,
     space=space,

@@ -8,6 +8,7 @@ import torch
 from grassego.calibration import Calibration
 from grassego.fields import read_reference, write_netcdf
 from grassego.logsetup import setup_logging
+from grassego.status import RUN_STATUS
 from grassego.stz.progress import RunProgress
 from grassego.tables import read_table
 
@@ -24,6 +25,6 @@ runs = calib.runs_dataset(calib.parameter_table(table[names].to_numpy()), progre
                           chunk_done=progress.chunk)
 runs = runs.assign_coords(sample=("run", table["sample"].to_numpy()))
 write_netcdf(runs, smk.output.runs)
-ok = int((runs["status"] == 0).sum())
+ok = int((runs["status"] == RUN_STATUS["ok"]).sum())
 log.info("%d/%d runs ok in %.1f s; best delta %.4f", ok, len(table), time.perf_counter() - t0,
          float(runs["delta"].min()) if ok else float("nan"))

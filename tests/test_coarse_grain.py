@@ -100,16 +100,21 @@ def test_corner_atom_reaches_grid_points_across_the_boundaries(tilt):
     assert touched[-1, -1] == (abs((xg[-1] - 0.2 - tilt + 10) % 20 - 10) < CUTOFF - 1)
 
 
-def test_affine_field_mean_is_preserved():
-    """A linear field in y (periodic-free inside the band) keeps its mean under averaging."""
-    cell = PlaneCell(lx=40.0, ly=40.0, xy=0.0)
-    pos = _atoms(8000, cell, seed=7)
-    got = coarse_grain(pos, np.cos(2 * np.pi * pos[:, 1] / 40.0), cell, width=WIDTH,
-                       cutoff=CUTOFF, grid=(8, 8)).values[0]
-    _, yg = grid_centres(cell, (8, 8))
-    # a Gaussian of width c damps a cosine of wavelength L by exp(-(2πc/L)²/2), up to noise
-    damped = np.exp(-0.5 * (2 * np.pi * WIDTH / 40.0) ** 2) * np.cos(2 * np.pi * yg / 40.0)
-    np.testing.assert_allclose(got.mean(axis=1), damped, atol=0.05)
+@pytest.mark.parametrize("shift", [0, 3])  # Lees–Edwards tilt xy in lattice spacings
+def test_the_grid_mean_is_the_atom_mean_on_a_lattice_commensurate_with_the_grid(shift):
+    """One atom per grid cell, all offset alike from the cell centres: every grid point sees the
+    same neighbourhood (the periodic images included, the tilt a whole number of spacings), so
+    every atom carries the same total weight and the grid mean of any field equals its atom
+    mean (eq. 36's normalisation)."""
+    n, side = 16, 40.0
+    spacing = side / n
+    cell = PlaneCell(lx=side, ly=side, xy=shift * spacing)
+    i, j = np.meshgrid(np.arange(n), np.arange(n))
+    pos = np.c_[(i.ravel() + 0.3) * spacing, (j.ravel() + 0.8) * spacing, np.zeros(n * n)]
+    values = np.random.default_rng(7).normal(size=n * n)
+    got = coarse_grain(pos, values, cell, width=WIDTH, cutoff=CUTOFF, grid=(n, n)).values[0]
+    assert got.mean() == pytest.approx(values.mean(), abs=1e-5 * values.std())
+    assert got.std() < 0.5 * values.std()  # the window did average: not a copy of the atoms
 
 
 def test_sparse_grid_message():

@@ -11,10 +11,11 @@ import pytest
 import yaml
 from snakemake.utils import validate
 
+from conftest import ROOT
+from grassego import init_config
 from grassego.config import ConfigError, check_config
 
-ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = str(ROOT / "config" / "schema.yaml")
+SCHEMA = str(init_config.SCHEMA)
 
 
 def _load(name: str = "config/config.yaml") -> dict:
@@ -136,7 +137,7 @@ def test_a_damaged_reference_is_named(tmp_path):
 
 
 def test_the_cell_comes_from_the_reference_and_an_override_must_agree(tmp_path):
-    from grassego.calibration import Calibration
+    from grassego.calibration import Calibration, SolverSettings
     from grassego.fields import read_reference, write_reference
     from grassego.objective import ObjectiveConfig
 
@@ -155,7 +156,8 @@ def test_the_cell_comes_from_the_reference_and_an_override_must_agree(tmp_path):
                                           r"spans 200 Å"):
         check_config(cfg, ROOT)
     with pytest.raises(ConfigError, match="lx_A: 400 Å, but"):
-        Calibration(crop, ["c0", "s_y", "beta", "E0"], ObjectiveConfig(), constants={"lx_A": 400})
+        Calibration(crop, ["c0", "s_y", "beta", "E0"], ObjectiveConfig(),
+                    solver=SolverSettings(constants={"lx_A": 400}))
 
 
 def test_fixed_parameter_may_replace_a_calibrated_one():
@@ -163,30 +165,6 @@ def test_fixed_parameter_may_replace_a_calibrated_one():
     cfg["parameters"].pop("E0")
     cfg["fixed"] = {"E0": -3.369}
     check_config(cfg, ROOT)
-
-
-def test_schema_defaults_of_the_optimiser_and_objective_are_the_package_defaults():
-    """One home per default: the schema's must equal the settings classes'."""
-    from dataclasses import fields
-
-    from grassego.ego import EGOSettings
-    from grassego.objective import ObjectiveConfig
-    from grassego.surrogate import GPConfig
-
-    schema = yaml.safe_load(Path(SCHEMA).read_text())["properties"]
-    ego = schema["ego"]["properties"]
-    settings, gp = EGOSettings(), GPConfig()
-    for key, spec in ego.items():
-        if key in ("seeds", "max_iter", "batch_size", "threshold"):
-            continue
-        owner = gp if key in ("kernel", "y_transform") else settings
-        assert spec["default"] == getattr(owner, key), key
-    objective = schema["objective"]["properties"]
-    cfg = ObjectiveConfig()
-    for f in fields(ObjectiveConfig):
-        value = getattr(cfg, f.name)
-        assert objective[f.name]["default"] == (list(value) if isinstance(value, tuple)
-                                                else value), f.name
 
 
 @pytest.mark.parametrize("results,needle", [

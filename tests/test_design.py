@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grassego.design import (check_bounds, from_unit, latin_hypercube, replicate_design, sobol,
+from grassego.design import (DesignSettings, check_bounds, from_unit, initial_designs,
+                             latin_hypercube, parameter_box, replicate_design, sobol,
                              split_batches, to_unit)
 
 BOUNDS = np.array([[-5.0, 10.0], [0.0, 15.0], [1e-3, 2e-3]])
@@ -73,3 +74,25 @@ def test_replicates_are_independent_designs_each_reproducible_alone(method):
         assert sorted(axis.tolist()) == list(range(32))
     with pytest.raises(ValueError, match="design method"):
         replicate_design("grid", 4, BOUNDS, 0, 0)
+
+
+def test_initial_designs_stack_each_seeds_replicate_with_running_sample_numbers():
+    parameters = {"c0": [0.05, 1.0], "E0": [-3.39, -3.355]}  # the config's order is kept
+    settings = DesignSettings(method="sobol", n_samples=8, seed=5)
+    table = initial_designs(settings, parameters, seeds=[3, 0])
+    assert list(table.columns) == ["sample", "seed", "c0", "E0"]
+    assert table["sample"].tolist() == list(range(16))
+    assert table["seed"].tolist() == [3] * 8 + [0] * 8
+    bounds = np.array([[0.05, 1.0], [-3.39, -3.355]])
+    for seed, part in table.groupby("seed"):
+        np.testing.assert_array_equal(part[["c0", "E0"]].to_numpy(),
+                                      replicate_design("sobol", 8, bounds, 5, seed))
+    names, box = parameter_box(parameters)
+    assert names == ["c0", "E0"] and box.tolist() == bounds.tolist()
+
+
+def test_design_settings_reject_what_the_schema_would():
+    with pytest.raises(ValueError, match="design.method"):
+        DesignSettings(method="grid")
+    with pytest.raises(ValueError, match="n_samples >= 2"):
+        DesignSettings(n_samples=1)

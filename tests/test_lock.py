@@ -11,9 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import ROOT
 from grassego.lock import LOCK_NAME, lock_results
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _lock_in_a_new_process(results: Path) -> subprocess.CompletedProcess:

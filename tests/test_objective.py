@@ -10,9 +10,10 @@ import xarray as xr
 
 from grassego.cli import main
 from grassego.errors import InputError
-from grassego.fields import RUN_STATUS, build_reference, read_reference, write_reference
+from grassego.fields import build_reference, read_reference, write_reference
 from grassego.objective import (OVERSHOOT_WINDOW, ObjectiveConfig, PAPER_SNAPSHOT_STRAINS,
                                 evaluate, nearest_frames)
+from grassego.status import RUN_STATUS
 
 
 def _runs_from_reference(ref: xr.Dataset, factors: list[float], stress_shift: list[float],
@@ -123,11 +124,11 @@ def test_per_snapshot_ranks(cuzr):
     assert res["rank_reference"].values.tolist() == [2, 4, 5, 5, 10, 10, 14, 15, 16]
 
 
-def test_config_from_mapping_rejects_unknown_keys():
-    cfg = ObjectiveConfig.from_mapping({"weights": [1, 3], "rank": "energy:0.99"})
+def test_objective_from_config_rejects_unknown_keys():
+    cfg = ObjectiveConfig.from_config({"weights": [1, 3], "rank": "energy:0.99"})
     assert cfg.weights == (1.0, 3.0)
     with pytest.raises(ValueError, match="unknown objective settings"):
-        ObjectiveConfig.from_mapping({"wieghts": [1, 3]})
+        ObjectiveConfig.from_config({"wieghts": [1, 3]})
 
 
 def test_distance_cli_json(cuzr_reference_path, tmp_path, capsys):

@@ -9,7 +9,8 @@ import pytest
 import xarray as xr
 
 from grassego.cli import main
-from grassego.fields import RUN_STATUS, build_reference, read_runs, write_reference
+from grassego.fields import build_reference, read_runs, write_reference
+from grassego.status import RUN_STATUS
 
 
 @pytest.fixture()
@@ -26,8 +27,11 @@ def reference(tmp_path):
 
 
 def test_simulate_writes_runs_file(reference, tmp_path, caplog):
+    """A run that yields (ok), one that stays elastic to the end as the workflow marks it (its
+    final stress at least 0.9 μγ), and one without β (rejected, never solved)."""
     params = tmp_path / "params.csv"
-    params.write_text("c0,s_y,beta,E0\n0.3,1.0,8.0,-3.368\n0.3,1.0,,-3.368\n")
+    params.write_text("c0,s_y,beta,E0\n0.3,1.0,20.0,-3.368\n0.3,1.0,8.0,-3.368\n"
+                      "0.3,1.0,,-3.368\n")
     out = tmp_path / "runs.nc"
     with caplog.at_level("INFO", logger="grassego.simulate"):
         code = main(["simulate", "--reference", str(reference), "--params", str(params),
@@ -36,14 +40,17 @@ def test_simulate_writes_runs_file(reference, tmp_path, caplog):
                      "--constant", "n_frames=20", "--snapshot-strains", "0.02", "0.05", "0.1"])
     assert code == 0
     ds = read_runs(out)
-    assert ds.sizes == {"run": 2, "frame": 3, "y": 8, "x": 8, "strain_ss": 21}
+    assert ds.sizes == {"run": 3, "frame": 3, "y": 8, "x": 8, "strain_ss": 21}
     np.testing.assert_allclose(ds["strain"].values, [0.02, 0.05, 0.1])
-    assert list(ds["status"].values) == [RUN_STATUS["ok"], RUN_STATUS["rejected_input"]]
+    assert list(ds["status"].values) == [RUN_STATUS["ok"], RUN_STATUS["elastic"],
+                                         RUN_STATUS["rejected_input"]]
     tau = ds["tau_mean"].values
     assert tau[0, 4] == pytest.approx(20.0 * 0.02, rel=1e-5)  # elastic start: mu * gamma
-    assert 1.0 < np.nanmax(tau[0]) < 6.0 and np.all(np.isnan(tau[1]))
+    assert np.nanmax(tau[0]) == pytest.approx(1.0, abs=0.01)  # flows at the yield stress
+    assert tau[1, -1] >= 0.9 * 20.0 * 0.1
+    assert np.all(np.isnan(tau[2]))
     np.testing.assert_allclose(ds["x"].values, (np.arange(8) + 0.5) * 50.0)
-    assert "runs 1/1 solved" in caplog.text  # the rejected run is not solved
+    assert "runs 2/2 solved" in caplog.text  # the rejected run is not solved
 
 
 def test_simulate_logs_rate_and_eta_after_every_chunk(reference, tmp_path, caplog):
@@ -67,7 +74,8 @@ def test_backends_agree_from_the_command_line(reference, tmp_path):
     for backend in ("fused", "torch"):
         out = tmp_path / f"runs_{backend}.nc"
         code = main(["simulate", "--reference", str(reference), "--params", str(params),
-                     "--out", str(out), "--backend", backend, "--threads", "1",
+                     "--out", str(out), "--backend", backend, "--dtype", "float64",
+                     "--threads", "1",
                      "--constant", "max_strain=0.1", "--constant", "n_frames=20",
                      "--snapshot-strains", "0.05", "0.1"])
         assert code == 0

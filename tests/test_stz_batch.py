@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 import torch
 
-from grassego.fields import RUN_STATUS, read_runs, write_runs
+from grassego.fields import read_runs, write_runs
+from grassego.status import RUN_STATUS
 from grassego.stz import ModelConstants, simulate_batch, to_runs_dataset
 
 C = ModelConstants(max_strain=0.1, n_frames=20)

@@ -25,10 +25,10 @@ import pytest
 import xarray as xr
 import yaml
 
+from conftest import ROOT
 from grassego.design import replicate_design
 from grassego.fields import read_reference, write_reference
 
-ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 

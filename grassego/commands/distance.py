@@ -13,7 +13,7 @@ import xarray as xr
 
 from grassego.errors import InputError
 from grassego.grassmann import METRICS, SPACES, UNEQUAL
-from grassego.objective import VARIANTS, ObjectiveConfig, PAPER_SNAPSHOT_STRAINS, evaluate
+from grassego.objective import VARIANTS, ObjectiveConfig, evaluate
 
 
 def _open(path: str) -> xr.Dataset:
@@ -31,17 +31,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description=__doc__)
     p.add_argument("a", help="reference fields file")
     p.add_argument("b", help="reference-style or runs file to compare")
-    p.add_argument("--metric", default="geodesic", choices=(*METRICS, "frobenius"))
-    p.add_argument("--rank", default="energy:0.99",
+    d = ObjectiveConfig  # the defaults of the workflow's objective section
+    p.add_argument("--metric", default=d.metric, choices=(*METRICS, "frobenius"))
+    p.add_argument("--rank", default=d.rank,
                    help="rank rule: N, fixed:N, rtol:TOL or energy:FRACTION (default %(default)s); "
                         "or a comma list, one per snapshot")
-    p.add_argument("--space", default="column", choices=SPACES)
-    p.add_argument("--unequal", default="max", choices=UNEQUAL,
+    p.add_argument("--space", default=d.space, choices=SPACES)
+    p.add_argument("--unequal", default=d.unequal, choices=UNEQUAL,
                    help="unequal-rank policy (default %(default)s; 'infinite' = eq. 8)")
-    p.add_argument("--snapshots", type=float, nargs="+", default=list(PAPER_SNAPSHOT_STRAINS),
+    p.add_argument("--snapshots", type=float, nargs="+", default=list(d.snapshot_strains),
                    metavar="STRAIN", help="global strains of the compared snapshots")
-    p.add_argument("--weights", type=float, nargs=2, default=[0.25, 0.75], metavar=("W1", "W2"))
-    p.add_argument("--variant", default=ObjectiveConfig.variant, choices=tuple(VARIANTS),
+    p.add_argument("--weights", type=float, nargs=2, default=list(d.weights),
+                   metavar=("W1", "W2"))
+    p.add_argument("--variant", default=d.variant, choices=tuple(VARIANTS),
                    help="objective variant (default %(default)s; see README)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)

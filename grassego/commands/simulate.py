@@ -2,8 +2,11 @@
 
 The initial effective temperature comes from the reference file's first ``pe`` frame
 (χ = β (E − E0)), χ∞ from its last (χ∞ = β (max E_final − E0)). ``PARAMS.csv`` has a header with
-at least ``c0, s_y, beta, E0`` (any per-run model constant of ``grassego.stz.PER_RUN_FIELDS`` may be
-added as a column) and one row per run. The output follows the runs contract of
+at least ``c0, s_y, beta, E0`` (any per-run model constant of ``grassego.stz.PER_RUN_FIELDS`` may
+be added as a column) and one row per run. The runs go through
+:class:`grassego.calibration.Calibration`, as the workflow's do: the same solver defaults
+(:class:`~grassego.calibration.SolverSettings`), the torch path single-threaded on the CPU, and
+runs that never yielded marked ``elastic``. The output follows the runs contract of
 :mod:`grassego.fields`.
 """
 
@@ -15,20 +18,16 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from grassego.config import cell_problems, reference_cell
+from grassego.calibration import DEVICES, DTYPES, Calibration, SolverSettings
+from grassego.config import cell_problems
 from grassego.errors import InputError
-from grassego.fields import RUN_STATUS, read_reference, write_runs
-from grassego.objective import PAPER_SNAPSHOT_STRAINS, nearest_frames
-from grassego.stz import (
-    PER_RUN_FIELDS,
-    REQUIRED_PARAMS,
-    ModelConstants,
-    simulate_batch,
-    to_runs_dataset,
-)
+from grassego.fields import read_reference, write_runs
+from grassego.objective import ObjectiveConfig
+from grassego.status import RUN_STATUS
+from grassego.stz import PER_RUN_FIELDS, REQUIRED_PARAMS, ModelConstants
 from grassego.stz.progress import RunProgress
+from grassego.stz.solver import BACKENDS
 from grassego.tables import read_table
 
 log = logging.getLogger("grassego.simulate")
@@ -40,32 +39,38 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reference", required=True, help="reference fields NetCDF (pe on frame, y, x)")
     p.add_argument("--params", required=True, help="CSV: header c0,s_y,beta,E0[,...], one row per run")
     p.add_argument("--out", required=True, help="runs NetCDF to write (atomically)")
-    p.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
-    p.add_argument("--dtype", default="float64", choices=("float32", "float64"))
+    p.add_argument("--device", default=SolverSettings.device, choices=DEVICES,
+                   help="default %(default)s: cuda when torch sees a GPU, else cpu")
+    p.add_argument("--dtype", default=SolverSettings.dtype, choices=DTYPES,
+                   help="default %(default)s")
     p.add_argument("--frames", default="snapshots", choices=("all", "snapshots"),
                    help="keep the fields of every frame, or of the snapshot strains only "
                         "(default %(default)s)")
-    p.add_argument("--snapshot-strains", type=float, nargs="+", default=list(PAPER_SNAPSHOT_STRAINS),
-                   metavar="STRAIN", help="global strains of the kept snapshots (nearest frames)")
+    p.add_argument("--snapshot-strains", type=float, nargs="+",
+                   default=list(ObjectiveConfig.snapshot_strains), metavar="STRAIN",
+                   help="global strains of the kept snapshots (nearest frames)")
     p.add_argument("--batch-size", type=int, default=None,
                    help="runs solved together (default: all at once)")
-    p.add_argument("--backend", default="auto", choices=("auto", "fused", "torch"),
+    p.add_argument("--backend", default=SolverSettings.backend, choices=BACKENDS,
                    help="fused: Numba CPU kernels (fastest on a CPU; grid sides powers of two); "
-                        "torch: PyTorch tensors (CPU or CUDA); auto: fused where possible")
+                        "torch: PyTorch tensors (CPU or CUDA); auto (default): fused where "
+                        "possible")
     p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=False,
                    help="torch backend: fuse the step kernels with torch.compile (one-off compile)")
     p.add_argument("--threads", type=int, default=None,
-                   help="CPU threads (default: all cores for fused, torch's choice for torch)")
+                   help="CPU threads of the fused backend (default: all cores); the torch "
+                        "backend runs single-threaded on the CPU, so that its results do not "
+                        "depend on the thread count")
     p.add_argument("--constant", action="append", default=[], metavar="NAME=VALUE",
                    help="override a ModelConstants field for the whole batch (repeatable), "
                         "e.g. --constant max_strain=0.1 --constant n_frames=20")
     p.set_defaults(func=run)
 
 
-def parse_constants(items: list[str], reference=None) -> ModelConstants:
-    """ModelConstants with ``NAME=VALUE`` overrides, the cell (``lx_A``, ``ly_A``) taken from
-    ``reference``'s grid unless overridden; raise :class:`InputError` if bad or if an override
-    contradicts the reference's cell."""
+def parse_constants(items: list[str], reference=None) -> dict[str, float | int]:
+    """The ``NAME=VALUE`` overrides of :class:`ModelConstants` fields; raise
+    :class:`InputError` if one is malformed or out of range, or if a cell size (``lx_A``,
+    ``ly_A``) contradicts ``reference``'s grid (without one, the solver takes the grid's)."""
     names = ModelConstants.names()
     kwargs: dict[str, float | int] = {}
     for item in items:
@@ -79,15 +84,15 @@ def parse_constants(items: list[str], reference=None) -> ModelConstants:
             raise InputError("--constant", f"{item!r}: {value!r} is not a number") from None
         is_int = name in ("n_frames", "steps_per_frame", "max_substeps")
         kwargs[name] = int(number) if is_int and number.is_integer() else number
+    try:
+        ModelConstants(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise InputError("--constant", str(exc)) from exc
     if reference is not None:
         problems = cell_problems(reference, kwargs, "--reference")
         if problems:
             raise InputError("--constant", "; ".join(problems))
-        kwargs = reference_cell(reference) | kwargs
-    try:
-        return ModelConstants(**kwargs)
-    except (TypeError, ValueError) as exc:
-        raise InputError("--constant", str(exc)) from exc
+    return kwargs
 
 
 def read_params(path: str | Path) -> dict[str, np.ndarray]:
@@ -102,50 +107,37 @@ def read_params(path: str | Path) -> dict[str, np.ndarray]:
     return {name: df[name].to_numpy(dtype=np.float64) for name in df.columns}
 
 
-def _device(name: str) -> str:
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise InputError("--device", "CUDA was requested but torch sees no GPU")
-    return name
-
-
 def run(args: argparse.Namespace) -> int:
     ref = read_reference(args.reference)
     params = read_params(args.params)
-    constants = parse_constants(args.constant, ref)
-    if args.threads is not None:
-        if args.threads < 1:
-            raise InputError("--threads", f"must be >= 1, got {args.threads}")
-        torch.set_num_threads(args.threads)
-    pe = np.asarray(ref["pe"].values, dtype=np.float64)
-    if pe.shape[0] < 2:
+    if ref.sizes["frame"] < 2:
         raise InputError(args.reference, "pe needs at least two frames (initial and final)")
-    keep = None
-    if args.frames == "snapshots":
-        keep = nearest_frames(np.asarray(constants.frame_strains()), args.snapshot_strains,
-                              "--snapshot-strains").tolist()
-    n_runs = len(next(iter(params.values())))
-    if args.batch_size is not None and args.batch_size < 1:
-        raise InputError("--batch-size", f"must be >= 1, got {args.batch_size}")
-    t0 = time.perf_counter()
-    if args.backend == "fused" and _device(args.device) != "cpu":
+    for option, value in (("--threads", args.threads), ("--batch-size", args.batch_size)):
+        if value is not None and value < 1:
+            raise InputError(option, f"must be >= 1, got {value}")
+    solver = SolverSettings(device=args.device, dtype=args.dtype, backend=args.backend,
+                            constants=parse_constants(args.constant, ref))
+    calib = Calibration(ref, list(params),
+                        objective=ObjectiveConfig(snapshot_strains=tuple(args.snapshot_strains)),
+                        solver=solver, threads=args.threads)
+    if args.backend == "fused" and calib.device != "cpu":
         raise InputError("--backend", "the fused backend runs on the CPU only; use --backend torch "
                                       "(or auto) with --device cuda")
-    log.info("simulating %d run(s) on %s (%s, backend %s)", n_runs, args.device, args.dtype,
+    keep = calib.snapshot_frames() if args.frames == "snapshots" else None
+    n_runs = len(next(iter(params.values())))
+    log.info("simulating %d run(s) on %s (%s, backend %s)", n_runs, calib.device, args.dtype,
              args.backend)
+    t0 = time.perf_counter()
     progress = RunProgress(log)
     try:
-        res = simulate_batch(params, pe[0], pe[-1], keep_frames=keep, device=_device(args.device),
-                             dtype=getattr(torch, args.dtype), constants=constants,
-                             progress=progress.frame, chunk_done=progress.chunk,
-                             batch_size=args.batch_size, compile=args.compile,
-                             backend=args.backend, threads=args.threads)
+        runs = calib.runs(calib.parameter_table(np.column_stack(list(params.values()))), keep,
+                          progress=progress.frame, chunk_done=progress.chunk,
+                          batch_size=args.batch_size, compile=args.compile)
     except ValueError as exc:
         raise InputError(args.reference, str(exc)) from exc
-    ds = to_runs_dataset(res, x=ref["x"].values, y=ref["y"].values, constants=constants,
-                         attrs={"reference": str(args.reference), "params_file": str(args.params)})
-    write_runs(ds, args.out)
-    counts = {k: int(np.sum(res.status == v)) for k, v in RUN_STATUS.items()}
+    runs.attrs.update(reference=str(args.reference), params_file=str(args.params))
+    write_runs(runs, args.out)
+    status = runs["status"].values
+    counts = {k: int(np.sum(status == v)) for k, v in RUN_STATUS.items()}
     log.info("wrote %s in %.1f s: %s", args.out, time.perf_counter() - t0, counts)
     return 0

@@ -13,10 +13,10 @@ from grassego.ego.history import HISTORY_FORMAT, History, read_history
 from grassego.ego.loop import minimize
 from grassego.ego.propose import Proposal, propose
 from grassego.ego.results import EGOResult, result_from_history, summarize_seeds
-from grassego.ego.settings import EGOSettings
+from grassego.ego.settings import EGOLoop, EGOSettings
 from grassego.ego.space import MeanChiSpace, SearchSpace, search_space
 from grassego.ego.trust_region import TrustRegion, replay
 
-__all__ = ["EGOResult", "EGOSettings", "HISTORY_FORMAT", "History", "MeanChiSpace", "Proposal",
-           "SearchSpace", "TrustRegion", "minimize", "propose", "read_history", "replay",
-           "result_from_history", "search_space", "summarize_seeds"]
+__all__ = ["EGOLoop", "EGOResult", "EGOSettings", "HISTORY_FORMAT", "History", "MeanChiSpace",
+           "Proposal", "SearchSpace", "TrustRegion", "minimize", "propose", "read_history",
+           "replay", "result_from_history", "search_space", "summarize_seeds"]

@@ -34,6 +34,7 @@ from grassego.ego.settings import EGOSettings
 from grassego.ego.space import SearchSpace
 from grassego.ego.trust_region import replay
 from grassego.errors import GrassegoError, InputError
+from grassego.status import scored_statuses
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +54,7 @@ def _call_objective(objective: Objective, x: np.ndarray) -> tuple[np.ndarray, li
     q = x.shape[0]
     if values.size != q or (statuses is not None and len(statuses) != q):
         raise GrassegoError(f"objective returned {values.size} values for {q} points")
-    return values, _statuses(values, statuses), wall
-
-
-def _statuses(values: np.ndarray, statuses: Sequence[str] | None) -> list[str]:
-    """"ok" unless the objective said otherwise; a non-finite "ok" value becomes "non_finite"."""
-    statuses = ["ok"] * values.size if statuses is None else [str(s) for s in statuses]
-    return ["non_finite" if s == "ok" and not np.isfinite(v) else s
-            for v, s in zip(values, statuses)]
+    return values, scored_statuses(values, statuses), wall
 
 
 def _evaluate_pending(h: History, objective: Objective, chunks: int | None) -> None:
@@ -115,12 +109,12 @@ def _initial_rows(h: History, n_initial: int, seed: int, settings: EGOSettings,
         raise ValueError(f"initial_y has {y0.size} values for {initial_X.shape[0]} points")
     if initial_status is not None and len(initial_status) != y0.size:
         raise ValueError(f"initial_status has {len(initial_status)} entries for {y0.size} points")
-    h.add(initial_X, iteration=0, y=y0, status=_statuses(y0, initial_status))
+    h.add(initial_X, iteration=0, y=y0, status=scored_statuses(y0, initial_status))
 
 
 def minimize(objective: Objective, bounds: np.ndarray | Sequence[Sequence[float]], *,
-             n_initial: int, max_iter: int, threshold: float | None = None, seed: int = 0,
-             batch_size: int = 1, state_path: str | os.PathLike | None = None,
+             n_initial: int, max_iter: int, batch_size: int, threshold: float | None = None,
+             seed: int = 0, state_path: str | os.PathLike | None = None,
              names: Sequence[str] | None = None, initial_X: np.ndarray | None = None,
              initial_y: np.ndarray | None = None, initial_status: Sequence[str] | None = None,
              initial_chunks: int | None = None, space: SearchSpace | None = None,

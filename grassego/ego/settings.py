@@ -1,8 +1,11 @@
-"""Settings of the trust-region EGO (the workflow config's ``ego`` block maps onto these)."""
+"""Settings of the trust-region EGO: the workflow config's ``ego`` section maps onto
+:class:`EGOLoop` (how many seeds, iterations and points) and :class:`EGOSettings` (how the
+optimiser searches). Their defaults are the only ones; the schema's must agree
+(tests/test_settings.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
 from grassego.settings import reject_unknown_keys
@@ -11,10 +14,44 @@ from grassego.surrogate import GPConfig
 ACQUISITIONS = ("log_nei", "log_ei")
 DESIGNS = ("lhs", "sobol")
 SEARCH_SPACES = ("mean_chi", "box")
-#: Keys of the config's ``ego`` section that are loop arguments, not settings.
-LOOP_KEYS = ("seeds", "max_iter", "batch_size", "threshold")
 #: Keys of the config's ``ego`` section that belong to the surrogate (:class:`GPConfig`).
 GP_KEYS = ("kernel", "y_transform")
+
+
+@dataclass(frozen=True)
+class EGOLoop:
+    """The ``ego`` keys that set what runs rather than how the optimiser searches: ``seeds``,
+    the independent replicates (one EGO job and one initial design each); ``max_iter``,
+    iterations per seed after the initial design; ``batch_size``, points per iteration (q);
+    ``threshold``, stop a seed once its best Δ is below it (None: never). The last three are
+    :func:`grassego.ego.minimize` arguments. :data:`BUDGET_KEYS` only extend or shorten a run:
+    changing them continues a seed's history instead of starting a new one."""
+
+    seeds: tuple[int, ...] = (0, 1)
+    max_iter: int = 80
+    batch_size: int = 4
+    threshold: float | None = None
+
+    def __post_init__(self) -> None:
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds) or min(self.seeds) < 0:
+            raise ValueError(f"seeds must be distinct integers >= 0, got {list(self.seeds)}")
+        if self.max_iter < 0 or self.batch_size < 1:
+            raise ValueError(f"need max_iter >= 0 and batch_size >= 1, got {self.max_iter}, "
+                             f"{self.batch_size}")
+
+    @classmethod
+    def from_config(cls, ego: Mapping[str, Any]) -> "EGOLoop":
+        """From the workflow config's ``ego`` section (its other keys are :class:`EGOSettings`')."""
+        kw = {k: ego[k] for k in LOOP_KEYS if k in ego}
+        if "seeds" in kw:
+            kw["seeds"] = tuple(int(s) for s in kw["seeds"])
+        return cls(**kw)
+
+
+#: Keys of the config's ``ego`` section that are :class:`EGOLoop`'s, not settings.
+LOOP_KEYS = tuple(f.name for f in fields(EGOLoop))
+#: Loop keys that only extend or shorten a seed's run (not part of its problem).
+BUDGET_KEYS = ("seeds", "max_iter", "threshold")
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,14 @@ Two backends compute the same discretisation: fused Numba kernels on the CPU
 
 Public API: :class:`ModelConstants` (every model constant, with units),
 :func:`simulate_batch` (solve a batch of parameter sets from an initial energy field) returning a
-:class:`StzResult`, and :func:`to_runs_dataset` (the runs NetCDF contract of
-:mod:`grassego.fields`).
+:class:`StzResult`, :func:`to_runs_dataset` (the runs NetCDF contract of
+:mod:`grassego.fields`), and :func:`chi_from_energy` (the energy-to-χ map every run starts
+from).
 """
 
 from grassego.stz.constants import PER_RUN_FIELDS, ModelConstants
 from grassego.stz.dataset import to_runs_dataset
-from grassego.stz.params import REQUIRED_PARAMS
+from grassego.stz.params import REQUIRED_PARAMS, chi_from_energy
 from grassego.stz.solver import StzResult, simulate_batch
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
            "REQUIRED_PARAMS",
            "ModelConstants",
            "StzResult",
+           "chi_from_energy",
            "simulate_batch",
            "to_runs_dataset",
 ]

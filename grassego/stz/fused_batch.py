@@ -9,11 +9,11 @@ import numba
 import numpy as np
 import torch
 
-from grassego.fields import RUN_STATUS
+from grassego.status import FailureTracker
 from grassego.stz import fused as F
 from grassego.stz import kernels as K
 from grassego.stz.constants import ModelConstants
-from grassego.stz.params import RunInputs
+from grassego.stz.params import RunInputs, chi_from_energy
 from grassego.stz.step import coefficient_values
 
 Progress = Callable[[int, int], None]
@@ -53,7 +53,8 @@ def run_fused(inputs: RunInputs, rows: np.ndarray, keep: np.ndarray, c: ModelCon
     lanes = F.lanes_for(n)
     n_chunks = -(-n // lanes)
     run = {k: v[rows] for k, v in inputs.per_run.items()}
-    chi0 = (run["chi_energy_factor"] * run["beta"])[:, None, None] * (inputs.pe0 - run["E0"][:, None, None])
+    per = {k: run[k][:, None, None] for k in ("beta", "E0", "chi_energy_factor")}
+    chi0 = chi_from_energy(inputs.pe0, per["beta"], per["E0"], per["chi_energy_factor"])
     state = np.zeros((n, F.N_STATE, ny, nx), dtype=np_dtype)
     state[:, 4] = chi0
     state = np.ascontiguousarray(_lanes(state, n_chunks, lanes))
@@ -68,8 +69,7 @@ def run_fused(inputs: RunInputs, rows: np.ndarray, keep: np.ndarray, c: ModelCon
     tables = _tables(ny, nx, np_dtype)
     stuck = np.zeros((n_chunks, lanes), dtype=np.bool_)
     summary = np.zeros((n_chunks, 3, lanes))
-    failed = np.zeros(n, dtype=bool)
-    non_finite = np.zeros(n, dtype=bool)
+    failures = FailureTracker(n)
 
     exy = np.full((n, len(keep), ny, nx), np.nan, dtype=np.float32)
     t_eff = np.full_like(exy, np.nan)
@@ -93,11 +93,8 @@ def run_fused(inputs: RunInputs, rows: np.ndarray, keep: np.ndarray, c: ModelCon
             step0 = (frame - 1) * c.steps_per_frame
             F.advance(state, coef, consts, sym, lts, step0, c.steps_per_frame, c.max_substeps,
                       stuck, tables, summary)
-            finite = _runs(summary[:, 1], n) > 0
-            huge = _runs(summary[:, 2], n) > c.diverge_stress
-            new_bad = (~finite | huge | _runs(stuck, n)) & ~failed
-            non_finite |= new_bad & ~finite
-            failed |= new_bad
+            new_bad = failures.update(_runs(summary[:, 1], n) > 0,
+                                      _runs(summary[:, 2], n) > c.diverge_stress, _runs(stuck, n))
             if new_bad.any():
                 bad = np.flatnonzero(new_bad)
                 state[bad // lanes, ..., bad % lanes] = 0
@@ -107,8 +104,5 @@ def run_fused(inputs: RunInputs, rows: np.ndarray, keep: np.ndarray, c: ModelCon
     finally:
         numba.set_num_threads(previous)
 
-    status = np.full(n, RUN_STATUS["ok"], dtype=np.int8)
-    status[failed] = RUN_STATUS["diverged"]
-    status[non_finite] = RUN_STATUS["non_finite"]
-    exy[failed], t_eff[failed], tau_mean[failed] = np.nan, np.nan, np.nan
-    return exy, t_eff, tau_mean, status
+    failures.blank(exy, t_eff, tau_mean)
+    return exy, t_eff, tau_mean, failures.codes()

@@ -40,6 +40,16 @@ class RunInputs:
         return self.valid.size
 
 
+def chi_from_energy(energy, beta, e0, factor):
+    """The dimensionless effective temperature χ = factor · β (E − E0) that a potential energy
+    ``energy`` [eV/atom] maps to (paper §5.1; T_eff = χ · T_Z [K]), for ``beta`` [1/eV], ``e0``
+    [eV] and ``factor`` [1]: :attr:`ModelConstants.chi_energy_factor` for the initial χ field (the
+    original solver's unit round-off), 1 where the original driver leaves it out (its χ∞ and its
+    final-temperature rule). Floats, NumPy arrays or torch tensors, broadcast together;
+    evaluated as (factor · β) · (E − E0), the rounding both solver drivers have always had."""
+    return factor * beta * (energy - e0)
+
+
 def _columns(params: Mapping[str, Iterable[float]]) -> dict[str, np.ndarray]:
     names = list(params.keys())
     missing = [k for k in REQUIRED_PARAMS if k not in names]
@@ -99,14 +109,15 @@ def prepare_inputs(params: Mapping[str, Iterable[float]], pe0: np.ndarray, pe_fi
         beta, e0 = per_run["beta"], per_run["E0"]
         # chi must start positive everywhere (exp(-1/chi) blows up for chi < 0)
         rejected[f"chi = beta (E - E0) <= 0 where the initial PE is lowest ({pe0.min():.6g}): "
-                 "E0 must lie below it"] = ~(per_run["chi_energy_factor"] * beta
-                                             * (pe0.min() - e0) > 0)
+                 "E0 must lie below it"] = ~(chi_from_energy(pe0.min(), beta, e0,
+                                                             per_run["chi_energy_factor"]) > 0)
         # the paper's driver: reject when beta (E_final - E0) T_Z < threshold anywhere
         rejected[f"final effective temperature beta (E_final - E0) T_Z below "
                  f"{constants.min_final_teff_K:g} K where the final PE is lowest "
-                 f"({pe_final.min():.6g})"] = ~(beta * (pe_final.min() - e0) * per_run["T_Z_K"]
+                 f"({pe_final.min():.6g})"] = ~(chi_from_energy(pe_final.min(), beta, e0, 1.0)
+                                                * per_run["T_Z_K"]
                                                 >= constants.min_final_teff_K)
-        per_run["chi_inf"] = beta * (pe_final.max() - e0)
+        per_run["chi_inf"] = chi_from_energy(pe_final.max(), beta, e0, 1.0)
     ok = ~np.any(list(rejected.values()), axis=0)
     return RunInputs(given=given, per_run=per_run, valid=ok, pe0=pe0, pe_final=pe_final,
                      rejected=rejected)

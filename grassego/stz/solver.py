@@ -26,12 +26,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from grassego.fields import RUN_STATUS
+from grassego.status import RUN_STATUS, FailureTracker
 from grassego.stz import kernels as K
 from grassego.stz.constants import ModelConstants
 from grassego.stz.fused import supported as fused_supported
 from grassego.stz.fused_batch import run_fused
-from grassego.stz.params import RunInputs, prepare_inputs
+from grassego.stz.params import RunInputs, chi_from_energy, prepare_inputs
 from grassego.stz.step import (
     Coefficients,
     coefficient_values,
@@ -56,7 +56,7 @@ class StzResult:
     - ``frames`` (F,): kept frame indices; ``strain`` (F,): their global shear strain [1]
     - ``tau_mean`` (N, n_frames + 1): grid-mean shear stress at every frame [GPa]
     - ``strain_all`` (n_frames + 1,): global shear strain of every frame [1]
-    - ``status`` (N,) int8: :data:`grassego.fields.RUN_STATUS` codes
+    - ``status`` (N,) int8: :data:`grassego.status.RUN_STATUS` codes
     - ``wall_time`` (N,): wall time of the chunk that computed the run, shared equally among its
       runs [s] (0 for rejected runs)
     - ``params``: the per-run parameters as given (name → (N,) float64)
@@ -139,7 +139,7 @@ def _run_chunk(inputs: RunInputs, rows: np.ndarray, keep: np.ndarray, c: ModelCo
     pe0 = torch.as_tensor(inputs.pe0, dtype=torch.float64, device=device)
     per = {k: torch.as_tensor(run[k], device=device).reshape(-1, 1, 1)
            for k in ("chi_energy_factor", "beta", "E0", "T_Z_K", "s_y")}
-    chi0 = (per["chi_energy_factor"] * per["beta"] * (pe0 - per["E0"])).to(dtype)
+    chi0 = chi_from_energy(pe0, per["beta"], per["E0"], per["chi_energy_factor"]).to(dtype)
     stag = torch.cat((torch.zeros((n, 4, ny, nx), dtype=dtype, device=device), chi0[:, None]), 1)
     vel = torch.zeros((n, 2, ny, nx), dtype=dtype, device=device)
     xi = torch.zeros_like(vel)
@@ -151,8 +151,7 @@ def _run_chunk(inputs: RunInputs, rows: np.ndarray, keep: np.ndarray, c: ModelCo
     exy = np.full((n, len(keep), ny, nx), np.nan, dtype=np.float32)
     t_eff = np.full_like(exy, np.nan)
     tau_mean = np.zeros((n, nf + 1), dtype=np.float64)
-    failed = torch.zeros(n, dtype=torch.bool, device=device)
-    non_finite = torch.zeros_like(failed)
+    failures = FailureTracker(n)
     slot = {int(f): i for i, f in enumerate(keep)}
     s_y, t_z = per["s_y"][:, 0, 0], per["T_Z_K"].to(dtype)
 
@@ -166,7 +165,7 @@ def _run_chunk(inputs: RunInputs, rows: np.ndarray, keep: np.ndarray, c: ModelCo
     record(0, 0.0)
     step = 0
     for frame in range(1, nf + 1):
-        stuck_runs = torch.zeros_like(failed)
+        stuck_runs = torch.zeros(n, dtype=torch.bool, device=device)
         for _ in range(c.steps_per_frame):
             lt0 = torch.tensor(step * dgamma, dtype=dtype, device=device)
             lt1 = torch.tensor((step + 1) * dgamma, dtype=dtype, device=device)
@@ -182,23 +181,17 @@ def _run_chunk(inputs: RunInputs, rows: np.ndarray, keep: np.ndarray, c: ModelCo
             step += 1
         finite = torch.isfinite(stag).flatten(1).all(1) & torch.isfinite(xi).flatten(1).all(1)
         huge = stag[:, :4].abs().flatten(1).amax(1) > c.diverge_stress
-        new_bad = (~finite | huge | stuck_runs) & ~failed
-        non_finite |= new_bad & ~finite
-        failed |= new_bad
-        if bool(new_bad.any()):
+        new_bad = failures.update(finite.cpu().numpy(), huge.cpu().numpy(),
+                                  stuck_runs.cpu().numpy())
+        if new_bad.any():
+            failed = torch.as_tensor(failures.failed, device=device)
             stag, vel, xi = _zero_failed(failed, stag, vel, xi)
         record(frame, step * dgamma)
         if progress is not None:
             progress(frame, nf)
 
-    status = np.full(n, RUN_STATUS["ok"], dtype=np.int8)
-    failed_np, nonfin_np = failed.cpu().numpy(), non_finite.cpu().numpy()
-    status[failed_np] = RUN_STATUS["diverged"]
-    status[nonfin_np] = RUN_STATUS["non_finite"]
-    exy[failed_np] = np.nan
-    t_eff[failed_np] = np.nan
-    tau_mean[failed_np] = np.nan
-    return exy, t_eff, tau_mean, status
+    failures.blank(exy, t_eff, tau_mean)
+    return exy, t_eff, tau_mean, failures.codes()
 
 
 BACKENDS = ("auto", "fused", "torch")
