@@ -29,6 +29,7 @@ from grassego.stz import (
     to_runs_dataset,
 )
 from grassego.stz.progress import RunProgress
+from grassego.stz.solver import choose_backend, gpu_visible
 from grassego.tables import read_table
 
 log = logging.getLogger("grassego.simulate")
@@ -49,9 +50,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    metavar="STRAIN", help="global strains of the kept snapshots (nearest frames)")
     p.add_argument("--batch-size", type=int, default=None,
                    help="runs solved together (default: all at once)")
-    p.add_argument("--backend", default="auto", choices=("auto", "fused", "torch"),
+    p.add_argument("--backend", default="auto", choices=("auto", "fused", "cuda", "torch"),
                    help="fused: Numba CPU kernels (fastest on a CPU; grid sides powers of two); "
-                        "torch: PyTorch tensors (CPU or CUDA); auto: fused where possible")
+                        "cuda: numba-cuda GPU kernel (with --device cuda or auto); "
+                        "torch: PyTorch tensors (CPU or CUDA); auto: fused or cuda where possible")
     p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=False,
                    help="torch backend: fuse the step kernels with torch.compile (one-off compile)")
     p.add_argument("--threads", type=int, default=None,
@@ -104,9 +106,9 @@ def read_params(path: str | Path) -> dict[str, np.ndarray]:
 
 def _device(name: str) -> str:
     if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise InputError("--device", "CUDA was requested but torch sees no GPU")
+        return "cuda" if gpu_visible() else "cpu"
+    if name == "cuda" and not gpu_visible():
+        raise InputError("--device", "CUDA was requested but neither torch nor numba-cuda sees a GPU")
     return name
 
 
@@ -129,14 +131,16 @@ def run(args: argparse.Namespace) -> int:
     if args.batch_size is not None and args.batch_size < 1:
         raise InputError("--batch-size", f"must be >= 1, got {args.batch_size}")
     t0 = time.perf_counter()
-    if args.backend == "fused" and _device(args.device) != "cpu":
-        raise InputError("--backend", "the fused backend runs on the CPU only; use --backend torch "
-                                      "(or auto) with --device cuda")
+    device = _device(args.device)
+    try:
+        choose_backend(args.backend, torch.device(device), pe.shape[1:], getattr(torch, args.dtype))
+    except ValueError as exc:
+        raise InputError("--backend", f"{args.backend}: {exc}") from None
     log.info("simulating %d run(s) on %s (%s, backend %s)", n_runs, args.device, args.dtype,
              args.backend)
     progress = RunProgress(log)
     try:
-        res = simulate_batch(params, pe[0], pe[-1], keep_frames=keep, device=_device(args.device),
+        res = simulate_batch(params, pe[0], pe[-1], keep_frames=keep, device=device,
                              dtype=getattr(torch, args.dtype), constants=constants,
                              progress=progress.frame, chunk_done=progress.chunk,
                              batch_size=args.batch_size, compile=args.compile,

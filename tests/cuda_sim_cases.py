@@ -1,0 +1,62 @@
+"""Small STZ batches for the CUDA kernel tests (tests/test_stz_cuda.py), and a script that
+solves them with the cuda backend and saves the results.
+
+The script is run in a subprocess with ``NUMBA_ENABLE_CUDASIM=1`` (Numba reads it when it is
+first imported, so it cannot be switched on inside the test process), where numba-cuda's
+simulator executes the kernel on the CPU, one Python thread per CUDA thread: hence the small
+grids and few steps. Usage: ``python tests/cuda_sim_cases.py OUT.npz``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET = {"c0": 0.55, "s_y": 1.006, "beta": 8.277, "E0": -3.368}
+OTHER = {"c0": 0.3, "s_y": 0.9, "beta": 12.0, "E0": -3.37}
+
+#: name → (grid step over the 32 × 32 CuZr fields (y, x), ModelConstants overrides, runs, kept
+#: frames, expected statuses). "plastic": γ = 0.15 in 12 steps, plastic from γ ≈ 0.05, on an
+#: 8 × 16 grid (dx ≠ dy, so x and y cannot be confused); its third run has a 20× faster STZ rate
+#: (ε0 = 1000) and takes a whole step as one plastic sub-step (adapt_fac = 1000): it overshoots
+#: and blows up to inf/NaN. "stuck": too few sub-steps
+#: allowed. "huge": a stress bound the run exceeds.
+CASES = {
+    "plastic": ((4, 2), dict(max_strain=0.15, n_frames=3, steps_per_frame=4),
+                [TARGET, OTHER, {**TARGET, "adapt_fac": 1e3, "ep": 1e3}], [0, 2, 3], [0, 0, 2]),
+    "stuck": ((4, 4), dict(max_strain=0.15, n_frames=3, steps_per_frame=4, max_substeps=1),
+              [TARGET], [3], [1]),
+    "huge": ((4, 4), dict(max_strain=0.15, n_frames=3, steps_per_frame=4, diverge_stress=1.0),
+             [TARGET], [3], [1]),
+}
+
+
+def solve(name: str, backend: str, device: str = "cpu"):
+    """Solve case ``name`` in float32 with ``backend``; returns the StzResult."""
+    import torch
+
+    from grassego.fields import read_reference
+    from grassego.stz import ModelConstants, simulate_batch
+
+    (sy, sx), constants, runs, keep, _ = CASES[name]
+    pe = read_reference(ROOT / "resources" / "cuzr" / "reference.nc")["pe"].values
+    pe = pe.astype(np.float64)[:, ::sy, ::sx]
+    c = ModelConstants(**constants)
+    names = sorted({k for r in runs for k in r})  # a run without its own value takes c's
+    params = {k: [r.get(k, getattr(c, k, np.nan)) for r in runs] for k in names}
+    return simulate_batch(params, pe[0], pe[-1], keep_frames=keep, device=device,
+                          dtype=torch.float32, constants=c,
+                          backend=backend, threads=1)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    out = {}
+    for case in CASES:
+        res = solve(case, "cuda", "cuda")
+        for field in ("tau_mean", "exy", "t_eff", "status"):
+            out[f"{case}.{field}"] = getattr(res, field)
+    np.savez(sys.argv[1], **out)

@@ -1,0 +1,80 @@
+"""The CUDA backend (grassego.stz.cuda_kernel) without a GPU: its kernel runs in numba-cuda's
+simulator (in a subprocess, NUMBA_ENABLE_CUDASIM=1) on the small batches of cuda_sim_cases.py
+and must agree with the fused CPU backend to float32 rounding, statuses included; and choosing
+it where it cannot run is a clear error."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from cuda_sim_cases import CASES, solve
+from grassego.calibration import Calibration, resolve_device
+from grassego.config import ConfigError
+from grassego.fields import read_reference
+from grassego.objective import ObjectiveConfig
+from grassego.stz.solver import choose_backend, gpu_visible
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory, root) -> dict[str, np.ndarray]:
+    """The cases solved by the cuda backend in the simulator."""
+    out = tmp_path_factory.mktemp("cudasim") / "runs.npz"
+    env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1", "PYTHONPATH": str(root)}
+    proc = subprocess.run([sys.executable, str(root / "tests" / "cuda_sim_cases.py"), str(out)],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with np.load(out) as data:
+        return dict(data)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_kernel_agrees_with_the_fused_backend(simulated, case):
+    """Same statuses (ok, diverged by sub-step count or stress bound, non-finite); where ok, the
+    same stress curve, strain and T_eff fields to float32 rounding; where failed, NaN."""
+    fused = solve(case, "fused")
+    expected = CASES[case][-1]
+    status = simulated[f"{case}.status"]
+    assert list(fused.status) == list(status) == expected
+    ok = status == 0
+    for field in ("tau_mean", "exy", "t_eff"):
+        got, ref = simulated[f"{case}.{field}"], getattr(fused, field)
+        assert np.all(np.isnan(got[~ok]))
+        if ok.any():
+            scale = np.abs(ref[ok]).max()
+            assert np.abs(got[ok] - ref[ok]).max() <= 1e-5 * scale, field
+    if case == "plastic":  # the runs did yield: the stress fell below the elastic line
+        tau = fused.tau_mean[ok]
+        assert np.all(tau[:, -1] < tau[:, 1] * 3 * 0.9)
+
+
+def test_choosing_the_cuda_backend(cuzr_fields_16):
+    shape = cuzr_fields_16[0].shape
+    cpu, gpu = torch.device("cpu"), torch.device("cuda")
+    with pytest.raises(ValueError, match="needs device cuda"):
+        choose_backend("cuda", cpu, shape, torch.float32)
+    assert choose_backend("auto", cpu, shape, torch.float32) == "fused"
+    from numba import cuda
+
+    if not cuda.is_available():  # the usual test machine: no GPU
+        with pytest.raises(ValueError, match="sees no CUDA GPU"):
+            choose_backend("cuda", gpu, shape, torch.float32)
+    with pytest.raises(ValueError, match="shared memory"):  # float64 32 x 32: 88 KiB a run
+        choose_backend("cuda", gpu, (32, 32), torch.float64)
+    with pytest.raises(ValueError, match="powers of two"):
+        choose_backend("cuda", gpu, (12, 16), torch.float32)
+
+
+@pytest.mark.skipif(gpu_visible(), reason="a GPU is visible here")
+def test_asking_for_the_gpu_without_one_is_a_config_error(cuzr_reference_path):
+    with pytest.raises(ConfigError, match="solver.device: cuda, but neither torch nor numba-cuda"):
+        resolve_device("cuda")
+    assert resolve_device("auto") == "cpu"
+    with pytest.raises(ConfigError, match=r"solver\.backend: cuda: .*sees no CUDA GPU"):
+        Calibration(read_reference(cuzr_reference_path), ["c0", "s_y", "beta", "E0"],
+                    ObjectiveConfig(), device="cuda", backend="cuda", dtype=torch.float32)
