@@ -6,9 +6,11 @@ it where it cannot run is a clear error."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
+import numba
 import numpy as np
 import pytest
 import torch
@@ -78,3 +80,37 @@ def test_asking_for_the_gpu_without_one_is_a_config_error(cuzr_reference_path):
     with pytest.raises(ConfigError, match=r"solver\.backend: cuda: .*sees no CUDA GPU"):
         Calibration(read_reference(cuzr_reference_path), ["c0", "s_y", "beta", "E0"],
                     ObjectiveConfig(), device="cuda", backend="cuda", dtype=torch.float32)
+
+
+def _ptx(kernel, sig, monkeypatch) -> str:
+    """PTX of ``kernel`` for an H100 (sm_90), with no GPU needed; skips where the CUDA compiler
+    libraries (NVVM, NVRTC: ``pip install 'numba-cuda[cu12]'``) are missing."""
+    from numba import cuda
+    from numba.cuda import dispatcher
+
+    class H100:
+        compute_capability = (9, 0)
+
+    if not cuda.is_available():  # device functions ask the current device for its architecture
+        monkeypatch.setattr(dispatcher, "get_current_device", lambda: H100())
+    try:
+        cuda.compile_ptx(lambda a: None, (numba.float32[::1],), cc=(9, 0))
+    except Exception as exc:  # noqa: BLE001 - any missing library
+        pytest.skip(f"no CUDA compiler here ({type(exc).__name__})")
+    return cuda.compile_ptx(kernel.py_func, sig, cc=(9, 0), launch_bounds=(256, 3))[0]
+
+
+def test_kernel_compiles_for_a_gpu_and_steps_in_float32(monkeypatch):
+    """What the simulator cannot check: the kernel passes numba-cuda's type inference and
+    compiles, and in float32 it does its arithmetic in float32 (a stray float64 literal would
+    make every step float64): float64 only in the per-frame record, a few dozen instructions
+    against thousands."""
+    from grassego.stz.cuda_kernel import frame_kernel
+
+    f4, f8, i4, i8 = numba.float32, numba.float64, numba.int32, numba.int64
+    sig = (f4[:, :, :, ::1], f4[:, ::1], f4[::1], f4[:, :, :, :, ::1], f4[::1], i4[::1], i4[::1],
+           f4[:, ::1], f4[:, ::1], i8, i8, i8, f8[::1], i8, i8, f8[:, ::1], numba.int8[::1],
+           f8[:, ::1], f4[:, :, :, ::1], f4[:, :, :, ::1])
+    ptx = _ptx(frame_kernel("float32", 4, 256, 3), sig, monkeypatch)
+    n64, n32 = len(re.findall(r"\.f64\b", ptx)), len(re.findall(r"\.f32\b", ptx))
+    assert n32 > 2000 and n64 < 0.03 * n32, (n32, n64)

@@ -95,12 +95,15 @@ def runs_per_launch(n: int, per_run: int) -> int:
 
 def run_cuda(inputs: RunInputs, rows: np.ndarray, keep: np.ndarray, c: ModelConstants,
              dtype: torch.dtype, progress: Progress | None,
-             cells_per_thread: int = CELLS_PER_THREAD, min_blocks: int = MIN_BLOCKS
+             cells_per_thread: int | None = None, min_blocks: int | None = None
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Solve the runs ``rows`` of ``inputs`` with the CUDA kernel. Returns exy, t_eff,
     tau_mean, status as :func:`grassego.stz.solver._run_chunk` does. ``progress`` is called as
     ``progress(frame, n_frames)`` once a frame of every run of a launch is done;
-    ``cells_per_thread`` and ``min_blocks``: see :func:`grassego.stz.cuda_kernel.frame_kernel`."""
+    ``cells_per_thread`` and ``min_blocks``: see :func:`grassego.stz.cuda_kernel.frame_kernel`
+    (default: :data:`CELLS_PER_THREAD`, :data:`MIN_BLOCKS`)."""
+    cells_per_thread = cells_per_thread or CELLS_PER_THREAD
+    min_blocks = min_blocks or MIN_BLOCKS
     np_dtype = np.dtype(str(dtype).removeprefix("torch."))
     ny, nx = inputs.pe0.shape
     why = grid_problem(ny, nx, np_dtype, cells_per_thread)
