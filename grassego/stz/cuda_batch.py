@@ -6,7 +6,8 @@ Imported only when a GPU backend is considered (importing numba-cuda takes ~0.5 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -29,9 +30,8 @@ Progress = Callable[[int, int], None]
 #: sweep of benchmarks/bench_cuda.py measures the alternatives.
 CELLS_PER_THREAD = 4
 MIN_BLOCKS = 3
-#: Shared memory a block may use without the opt-in attribute [bytes]; the kernel's static
-#: arrays (float64 partial sums) take 256 of it.
-SHARED_LIMIT = 48 * 1024 - 256
+#: Shared memory a block may use without the opt-in attribute [bytes].
+SHARED_LIMIT = 48 * 1024
 #: Threads per block at most (every CUDA GPU since compute capability 2.0).
 MAX_THREADS = 1024
 #: Fraction of the free GPU memory one launch's arrays may take.
@@ -64,11 +64,31 @@ def gpu_problem() -> str | None:
 
 def kernel_constants(dtype: np.dtype, dx: float, dy: float, ny: int, nx: int) -> np.ndarray:
     """The kernel's constants (see :data:`grassego.stz.cuda_kernel.N_CONSTANTS`) in ``dtype``."""
-    clamp = (-87.33, 88.3) if np.dtype(dtype) == np.float32 else (-708.39, 709.0)
     out = np.concatenate([F.typed_constants(dtype, dy / (4.0 * dx), ny, nx),
-                          np.array([2.0 * dx, 2.0 * dy, *clamp], dtype=dtype)])
+                          np.array([2.0 * dx, 2.0 * dy], dtype=dtype)])
     assert out.size == N_CONSTANTS
     return out
+
+
+@contextmanager
+def exact_arithmetic() -> Iterator[None]:
+    """Kernels compiled inside this block keep every multiply and add separately rounded
+    (NVVM ``-fma=0``; by default NVVM fuses a·b + c into one FMA, which rounds once and so
+    differs from the fused CPU backend in the last bit, a difference the shear-band
+    instability amplifies). numba-cuda has no switch for it, so its NVVM compile call is
+    wrapped for the duration (numba-cuda compiles a kernel at its first launch)."""
+    from numba.cuda.cudadrv import nvvm
+
+    original = nvvm.compile_ir
+
+    def compile_ir(llvmir, **options):
+        return original(llvmir, **{**options, "fma": False})
+
+    nvvm.compile_ir = compile_ir
+    try:
+        yield
+    finally:
+        nvvm.compile_ir = original
 
 
 def _twiddles(n: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
@@ -148,11 +168,13 @@ def run_cuda(inputs: RunInputs, rows: np.ndarray, keep: np.ndarray, c: ModelCons
         d_teff = cuda.device_array_like(d_exy)
         for frame in range(nf + 1):
             steps = c.steps_per_frame if frame else 0
-            kernel[m, threads, 0, smem](
-                d_state, d_coef, shared["consts"], shared["sym"], shared["lts"],
-                shared["revx"], shared["revy"], shared["twx"], shared["twy"],
-                max(frame - 1, 0) * c.steps_per_frame, steps, c.max_substeps, shared["diverge"],
-                frame, slot.get(frame, -1), d_per_run, d_status, d_tau, d_exy, d_teff)
+            with exact_arithmetic():
+                kernel[m, threads, 0, smem](
+                    d_state, d_coef, shared["consts"], shared["sym"], shared["lts"],
+                    shared["revx"], shared["revy"], shared["twx"], shared["twy"],
+                    max(frame - 1, 0) * c.steps_per_frame, steps, c.max_substeps,
+                    shared["diverge"], frame, slot.get(frame, -1), d_per_run, d_status, d_tau,
+                    d_exy, d_teff)
             if progress is not None and frame:
                 cuda.synchronize()
                 progress(frame, nf)

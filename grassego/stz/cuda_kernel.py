@@ -8,20 +8,23 @@ each thread owning ``cells_per_thread`` cells (cell c = thread + k·threads, c =
 steps them with the discretisation of the fused CPU backend (:mod:`grassego.stz.fused`): the
 same plastic sub-stepping, ENO2 advection, Truesdell terms, χ diffusion, projection force,
 radix-2 FFT (same twiddle tables and butterflies) and closed-form solve of the projection
-system, written in the same order of operations, so a run agrees with the fused backend to
-rounding (the GPU contracts multiply-adds into FMAs; exp is CUDA's, with the fused backend's
-argument clamp). Values that other threads read in the same phase are staged in registers and
-written after a barrier. At the end of the launch the block records the frame's grid-mean τ
-(accumulated in float64), the kept fields, and the run's status, with the rules of
+system, each written with the fused backend's operations in its order, its exp included
+(:func:`_fexp32`). Compiled without multiply-add contraction (:func:`grassego.stz.cuda_batch.
+exact_arithmetic`) and with IEEE division and square root (numba-cuda's default), every
+operation rounds as on the CPU, so a run is bitwise the run of the fused backend (tested in
+numba-cuda's simulator; the GPU run of ``benchmarks/bench_cuda.py`` compares). Values that
+other threads read in the same phase are staged in registers and written after a barrier. At
+the end of the launch the block records the frame's grid-mean τ (summed in float64 in the
+fused backend's order), the kept fields, and the run's status with the rules of
 :func:`grassego.stz.fused_batch.run_fused`; later launches skip a failed run.
 
 Shared memory per block: :data:`N_SHARED_FIELDS` · ny · nx values of the working dtype (44 KiB
-for the 32 × 32 grid in float32) plus 256 bytes. Grid sides must be powers of two.
+for the 32 × 32 grid in float32). Grid sides must be powers of two.
 
 Units are those of :mod:`grassego.stz.step` (stresses over s_y, the original's time unit).
-Under ``NUMBA_ENABLE_CUDASIM=1`` the same code runs in Numba's CUDA simulator on the CPU (the
-tests). Every literal comes from the constants array, in the working dtype: on the GPU a
-Python float literal would turn float32 arithmetic into float64.
+Under ``NUMBA_ENABLE_CUDASIM=1`` the same code runs in numba-cuda's simulator on the CPU (the
+tests). Every literal is typed, or taken from the constants array, in the working dtype: on the
+GPU a bare Python float literal would turn float32 arithmetic into float64.
 """
 
 from __future__ import annotations
@@ -40,32 +43,47 @@ N_SHARED_FIELDS = 11
 _U, _V, _XI, _XI_Y, _ZR, _ZI = 5, 6, 7, 8, 9, 10
 #: Status codes the kernel writes (0: running, or finished fine).
 DIVERGED, NON_FINITE = 1, 2
-#: Threads whose float64 partial sums of τ a block adds up (one warp).
-_PARTIALS = 32
 #: Rows of the constants array: :func:`grassego.stz.fused.typed_constants` (0–11), then 2 dx,
-#: 2 dy [Å] and the exp argument clamp (lowest, highest) of :func:`grassego.stz.fused.fexp`.
-N_CONSTANTS = 16
+#: 2 dy [Å].
+N_CONSTANTS = 14
 
 
 @cuda.jit(device=True)
-def _exp(x, lo, hi):
-    """exp(x) with the argument clamped to [lo, hi], as :func:`grassego.stz.fused.fexp` clamps."""
-    return math.exp(min(max(x, lo), hi))
+def _fexp32(x):
+    """:func:`grassego.stz.fused.fexp` for float32, operation for operation (the same clamp,
+    reduction and Cephes polynomial; 2ⁿ by ldexp, exact), so it rounds identically; NaN gives
+    NaN, as there."""
+    if x != x:
+        return x
+    f = numba.float32
+    x = min(max(x, f(-87.33)), f(88.3))
+    ni = math.floor(x * f(1.44269504088896341) + f(0.5))
+    n = f(ni)
+    r = x - n * f(0.693359375) - n * f(-2.12194440e-4)
+    p = (((((f(1.9875691500e-4) * r + f(1.3981999507e-3)) * r
+            + f(8.3334519073e-3)) * r + f(4.1665795894e-2)) * r
+          + f(1.6666665459e-1)) * r + f(5.0000001201e-1))
+    e = p * (r * r) + r + f(1.0)
+    return e * math.ldexp(f(1.0), ni)
 
 
 @cuda.jit(device=True)
-def _substep(s, chi, left, rate_pre, chi_pre, chi_inf, adapt, zero, one, two, lo, hi):
-    """:func:`grassego.stz.fused._substep`: one adaptive plastic sub-step of one cell. Returns
-    (s̄, χ, time left)."""
-    sc = s if s >= one else one
-    f = (-two + sc + _exp(-sc, lo, hi) * (two + sc)) * (one - one / sc) * _exp(-one / chi, lo, hi)
-    f = f if s >= one else zero
-    rate = rate_pre * f
-    k = chi_pre * f * sc
-    big = left * rate > adapt and rate - rate == zero
-    adt = adapt / rate if big else left
-    left = left - adt if big else zero
-    return s - adt * rate, chi + k * (chi_inf - chi) * adt, left
+def _fexp64(x):
+    """:func:`grassego.stz.fused.fexp` for float64, operation for operation (Cephes Padé)."""
+    if x != x:
+        return x
+    f = numba.float64
+    x = min(max(x, f(-708.39)), f(709.0))
+    ni = math.floor(x * f(1.4426950408889634073599) + f(0.5))
+    n = f(ni)
+    r = x - n * f(6.93145751953125e-1) - n * f(1.42860682030941723212e-6)
+    rr = r * r
+    px = r * ((f(1.26177193074810590878e-4) * rr + f(3.02994407707441961300e-2)) * rr
+              + f(9.99999999999999999910e-1))
+    q = (((f(3.00198505138664455042e-6) * rr + f(2.52448340349684104192e-3)) * rr
+          + f(2.27265548208155028766e-1)) * rr + f(2.00000000000000000009e0))
+    e = f(1.0) + f(2.0) * px / (q - px)
+    return e * math.ldexp(f(1.0), ni)
 
 
 @cuda.jit(device=True)
@@ -178,8 +196,23 @@ def frame_kernel(dtype_name: str, cells_per_thread: int, threads: int, min_block
       (N, frames + 1) float64 [GPa]; ``exy``, ``t_eff`` (N, kept, ny, nx) float32
     """
     real = {"float32": numba.float32, "float64": numba.float64}[dtype_name]
+    fexp = {"float32": _fexp32, "float64": _fexp64}[dtype_name]
     cpt = int(cells_per_thread)
     bounds = {} if config.ENABLE_CUDASIM else {"launch_bounds": (int(threads), int(min_blocks))}
+
+    @cuda.jit(device=True)
+    def substep(s, chi, left, rate_pre, chi_pre, chi_inf, adapt, zero, one, two):
+        """:func:`grassego.stz.fused._substep`: one adaptive plastic sub-step of one cell.
+        Returns (s̄, χ, time left)."""
+        sc = s if s >= one else one
+        f = (-two + sc + fexp(-sc) * (two + sc)) * (one - one / sc) * fexp(-one / chi)
+        f = f if s >= one else zero
+        rate = rate_pre * f
+        k = chi_pre * f * sc
+        big = left * rate > adapt and rate - rate == zero
+        adt = adapt / rate if big else left
+        left = left - adt if big else zero
+        return s - adt * rate, chi + k * (chi_inf - chi) * adt, left
 
     @cuda.jit(**bounds)
     def advance_frame(state, coef, consts, sym, lts, revx, revy, twx, twy, step0, n_steps,
@@ -194,15 +227,13 @@ def frame_kernel(dtype_name: str, cells_per_thread: int, threads: int, min_block
         lnx, lny = _log2(nx), _log2(ny)
         mx, my = nx - 1, ny - 1
         sm = cuda.shared.array(0, real)
-        partial = cuda.shared.array(_PARTIALS, numba.float64)
         staged = cuda.local.array((7, cpt), real)
         sbar_c = cuda.local.array(cpt, real)
         chi_c = cuda.local.array(cpt, real)
         adv = cuda.local.array(5, real)
         zero, quarter, half, one, two = consts[0], consts[1], consts[2], consts[3], consts[4]
         third, two3, six, tiny, three = consts[5], consts[6], consts[7], consts[8], consts[9]
-        lfac, scale, twodx, twody, lo, hi = (consts[10], consts[11], consts[12], consts[13],
-                                             consts[14], consts[15])
+        lfac, scale, twodx, twody = consts[10], consts[11], consts[12], consts[13]
         mu, lam, dt, hx, hy = coef[r, 0], coef[r, 1], coef[r, 2], coef[r, 3], coef[r, 4]
         xf, yf, rate_pre, chi_pre, chi_inf = coef[r, 5], coef[r, 6], coef[r, 7], coef[r, 8], coef[r, 9]
         adapt, dfx, dfy, sh = coef[r, 10], coef[r, 11], coef[r, 12], coef[r, 13]
@@ -227,12 +258,12 @@ def frame_kernel(dtype_name: str, cells_per_thread: int, threads: int, min_block
                 sp = s + lt0 * (tau - half * lt0 * t)
                 taup = tau - lt0 * t
                 sbar = math.sqrt(three * qp * qp + sp * sp + taup * taup)
-                s1, c1, left = _substep(sbar, sm[CHI + c], dt, rate_pre, chi_pre, chi_inf, adapt,
-                                        zero, one, two, lo, hi)
+                s1, c1, left = substep(sbar, sm[CHI + c], dt, rate_pre, chi_pre, chi_inf, adapt,
+                                       zero, one, two)
                 m = 1
                 while left > zero and m < max_substeps:
-                    s1, c1, left = _substep(s1, c1, left, rate_pre, chi_pre, chi_inf, adapt,
-                                            zero, one, two, lo, hi)
+                    s1, c1, left = substep(s1, c1, left, rate_pre, chi_pre, chi_inf, adapt,
+                                           zero, one, two)
                     m += 1
                 if left > zero:
                     stuck = 1
@@ -394,17 +425,10 @@ def frame_kernel(dtype_name: str, cells_per_thread: int, threads: int, min_block
         bad = cuda.syncthreads_or(bad)
         huge = cuda.syncthreads_or(huge)
         stuck = cuda.syncthreads_or(stuck)
-        width = _PARTIALS if nthreads >= _PARTIALS else nthreads
-        if tid < width:
-            acc = numba.float64(0.0)
-            for c in range(tid, nc, width):
-                acc += numba.float64(sm[TAU + c])
-            partial[tid] = acc
-        cuda.syncthreads()
-        if tid == 0:
-            total = partial[0]
-            for t in range(1, width):
-                total += partial[t]
+        if tid == 0:  # summed in the fused backend's order, so it rounds the same
+            total = numba.float64(0.0)
+            for c in range(nc):
+                total += numba.float64(sm[TAU + c])
             tau_mean[r, frame] = total / nc * per_run[r, 0]
             if bad:
                 status[r] = NON_FINITE

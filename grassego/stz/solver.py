@@ -297,7 +297,8 @@ def simulate_batch(
     :mod:`grassego.stz.cuda_kernel` (device ``cuda``: one thread block per run, one launch per
     frame; grid sides powers of two, float32 up to 1,024 cells, float64 up to 512); ``torch``
     the PyTorch tensor path (any device); ``auto`` picks ``fused`` on the CPU and ``cuda`` on
-    a GPU where the grid allows, else ``torch``. All agree to rounding. ``threads``: CPU threads of the fused backend (default: Numba's
+    a GPU where the grid allows, else ``torch``. ``cuda`` gives bitwise the runs of
+    ``fused``; ``torch`` agrees with both to rounding. ``threads``: CPU threads of the fused backend (default: Numba's
     setting); the torch path uses torch's setting.
 
     Per-run problems (non-finite or out-of-range parameters, χ ≤ 0, a final effective
