@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 
+import numba
 import numpy as np
 import torch
 from numba import cuda
+from numba.core import config
 
 from grassego.fields import RUN_STATUS
 from grassego.stz import fused as F
@@ -55,11 +58,25 @@ def grid_problem(ny: int, nx: int, dtype: np.dtype,
     return None
 
 
+@lru_cache(maxsize=1)
 def gpu_problem() -> str | None:
-    """Why no kernel can run here (None: numba-cuda sees a GPU, or is its simulator)."""
+    """Why no kernel can run here (None: numba-cuda sees a GPU and can compile for it, or is its
+    simulator)."""
     if not cuda.is_available():
         return "numba-cuda sees no CUDA GPU (no driver, or no device visible)"
+    if config.ENABLE_CUDASIM:
+        return None
+    try:  # the compiler libraries (NVVM, NVRTC) come separately from numba-cuda
+        cuda.compile_ptx_for_current_device(_probe, (numba.float32[::1],))
+    except Exception as exc:  # noqa: BLE001 - whichever library or driver call fails
+        return (f"numba-cuda cannot compile for the GPU ({type(exc).__name__}: {exc}); install "
+                "its CUDA libraries: pip install 'numba-cuda[cu12]' (or [cu13])")
     return None
+
+
+def _probe(a):
+    """A kernel to compile: whether the CUDA compiler libraries are present."""
+    a[0] = 1.0
 
 
 def kernel_constants(dtype: np.dtype, dx: float, dy: float, ny: int, nx: int) -> np.ndarray:
