@@ -10,8 +10,9 @@ had:
    tests/data/cuzr_legacy, γ = 0.5, 100 frames, the objective's 9 snapshot frames kept),
    solved on the GPU (float32) and with the fused CPU backend (float32, all cores); per run
    the stress MAE [GPa] and the relative Frobenius error of the E_xy and T_eff snapshots
-   (acceptance: MAE ≤ 0.02 GPa, fields within 2 %); τ curves and E_xy snapshots of both
-   saved to ``OUT/golden_64.npz``.
+   (acceptance: MAE ≤ 0.02 GPa, fields within 2 %), and how many runs are bitwise equal (the
+   kernel is built to give all of them); τ curves and E_xy snapshots of both saved to
+   ``OUT/golden_64.npz``.
 3. ``sweep``: kernel launch settings (cells per thread, blocks per multiprocessor) timed on
    1,000 runs to γ = 0.15 (1,800 steps through the stress peak and drop, where the plastic
    sub-steps cost most); registers and local memory per thread of each.
@@ -44,6 +45,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -124,17 +126,21 @@ def preflight(smoke: bool) -> dict:
         fail(f"cannot compile or launch a kernel ({type(exc).__name__}: {exc}); "
              "pip install 'numba-cuda[cu12]==0.30.4' (or [cu13]) for the CUDA compiler libraries")
     dev = cuda.get_current_device()
-    free, total = cuda.current_context().get_memory_info()
-    try:
-        from importlib.metadata import version
-        nc_version = version("numba-cuda")
-    except Exception:  # noqa: BLE001
-        nc_version = "unknown"
-    return dict(gpu=dev.name.decode() if isinstance(dev.name, bytes) else str(dev.name),
-                compute_capability=list(dev.compute_capability),
-                multiprocessors=dev.MULTIPROCESSOR_COUNT, memory_total_GiB=total / 2**30,
-                memory_free_GiB=free / 2**30, driver=str(cuda.cudadrv.driver.driver.get_version()),
-                numba=numba.__version__, numba_cuda=nc_version, cpus=os.cpu_count())
+    facts = dict(gpu=lambda: dev.name.decode() if isinstance(dev.name, bytes) else str(dev.name),
+                 compute_capability=lambda: list(dev.compute_capability),
+                 multiprocessors=lambda: dev.MULTIPROCESSOR_COUNT,
+                 memory_total_GiB=lambda: cuda.current_context().get_memory_info()[1] / 2**30,
+                 memory_free_GiB=lambda: cuda.current_context().get_memory_info()[0] / 2**30,
+                 driver=lambda: str(cuda.cudadrv.driver.driver.get_version()),
+                 numba=lambda: numba.__version__, numba_cuda=lambda: version("numba-cuda"),
+                 cpus=os.cpu_count)
+    info = {}
+    for name, get in facts.items():  # a fact that cannot be read is left out, not fatal
+        try:
+            info[name] = get()
+        except Exception as exc:  # noqa: BLE001
+            info[name] = f"unknown ({type(exc).__name__})"
+    return info
 
 
 class PeakMemory:
@@ -209,6 +215,9 @@ def golden(log: Log, out: Path, plan: Plan, pe0, pe_final) -> None:
         statuses_gpu=np.bincount(gpu.status, minlength=5).tolist(),
         statuses_cpu=np.bincount(cpu.status, minlength=5).tolist(),
         solved_both=int(both.sum()), passing=int(passed.sum()),
+        bitwise_equal=int(sum(all(np.array_equal(getattr(gpu, f)[i], getattr(cpu, f)[i],
+                                                 equal_nan=True)
+                                  for f in ("tau_mean", "exy", "t_eff")) for i in range(n))),
         stress_mae_GPa_max=float(mae[both].max()) if both.any() else None,
         stress_mae_GPa_median=float(np.median(mae[both])) if both.any() else None,
         exy_frobenius_rel_max=float(e_exy[both].max()) if both.any() else None,

@@ -97,7 +97,6 @@ class Calibration:
         (e.g. ``cuda`` without a GPU)."""
         from grassego.config import ConfigError, cell_problems, reference_cell
         from grassego.stz import ModelConstants
-
         from grassego.stz.solver import choose_backend
 
         problems = cell_problems(self.reference, self.constants, "the reference")
