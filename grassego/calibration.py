@@ -75,11 +75,15 @@ class SolverSettings:
 
 
 def resolve_device(name: str) -> str:
-    """``auto`` -> ``cuda`` when a GPU is visible, else ``cpu``."""
+    """``auto`` -> ``cuda`` when a GPU is visible (to torch or numba-cuda), else ``cpu``; raises
+    :class:`grassego.config.ConfigError` for ``cuda`` without a visible GPU."""
+    from grassego.config import ConfigError
+    from grassego.stz.solver import gpu_visible
+
     if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise GrassegoError("solver.device is 'cuda' but torch sees no CUDA device")
+        return "cuda" if gpu_visible() else "cpu"
+    if name == "cuda" and not gpu_visible():
+        raise ConfigError("solver.device: cuda, but neither torch nor numba-cuda sees a CUDA GPU")
     return name
 
 
@@ -115,9 +119,12 @@ class Calibration:
     def __post_init__(self) -> None:
         """The solver's cell is the reference's (:func:`grassego.config.reference_cell`) unless
         ``solver.constants`` give ``lx_A``/``ly_A``; raises
-        :class:`grassego.config.ConfigError` if those contradict the reference's grid."""
+        :class:`grassego.config.ConfigError` if those contradict the reference's grid, if the
+        units are not the reference's, or if ``backend`` cannot run on ``device`` (e.g. ``cuda``
+        without a GPU)."""
         from grassego.config import ConfigError, cell_problems, reference_cell, units_problems
         from grassego.stz import ModelConstants
+        from grassego.stz.solver import choose_backend
 
         self.device = resolve_device(self.solver.device)
         self.dtype = dtype_from_name(self.solver.dtype)
@@ -127,6 +134,11 @@ class Calibration:
                                      "the reference"))
         if problems:
             raise ConfigError("\n".join(problems))
+        try:  # where the jobs run (a login node submitting GPU jobs may have no GPU)
+            choose_backend(self.solver.backend, torch.device(self.device),
+                           self.reference["pe"].shape[-2:], self.dtype)
+        except ValueError as exc:
+            raise ConfigError(f"solver.backend: {self.solver.backend}: {exc}") from None
         self.model_constants = replace(ModelConstants(), **(reference_cell(self.reference)
                                                             | constants))
         self._ref_series = series_from_dataset(self.reference, "reference")

@@ -143,6 +143,11 @@ def _objective_problems(config: Mapping[str, Any]) -> Iterator[str]:
 def _solver_problems(config: Mapping[str, Any]) -> Iterator[str]:
     from grassego.stz import ModelConstants
 
+    backend, device = config["solver"].get("backend"), config["solver"].get("device")
+    if backend == "cuda" and device == "cpu":
+        yield "solver.backend: cuda runs on a GPU; set solver.device to cuda or auto"
+    if backend == "fused" and device == "cuda":
+        yield "solver.backend: fused runs on the CPU; set solver.device to cpu or auto"
     constants = config["solver"]["constants"]
     problems = list(_constants_problems(constants, "solver.constants"))
     yield from problems

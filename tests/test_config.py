@@ -87,6 +87,10 @@ def _drop_c0_and_fix(value):
      "report.field_strains: 0.7 lies beyond"),
     (lambda c: c["parameters"].__setitem__("E0", [-3.30, -3.25]), "parameters.E0: no parameter "
      "set in the box can start"),
+    (lambda c: c["solver"].update(backend="cuda", device="cpu"),
+     "solver.backend: cuda runs on a GPU; set solver.device to cuda or auto"),
+    (lambda c: c["solver"].update(backend="fused", device="cuda"),
+     "solver.backend: fused runs on the CPU"),
 ])
 def test_cross_field_errors_name_the_key(mutate, needle):
     cfg = copy.deepcopy(_load())

@@ -53,8 +53,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="runs solved together (default: all at once)")
     p.add_argument("--backend", default=SolverSettings.backend, choices=BACKENDS,
                    help="fused: Numba CPU kernels (fastest on a CPU; grid sides powers of two); "
-                        "torch: PyTorch tensors (CPU or CUDA); auto (default): fused where "
-                        "possible")
+                        "cuda: numba-cuda GPU kernel (with --device cuda or auto); "
+                        "torch: PyTorch tensors (CPU or CUDA); auto (default): fused or cuda "
+                        "where possible")
     p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=False,
                    help="torch backend: fuse the step kernels with torch.compile (one-off compile)")
     p.add_argument("--threads", type=int, default=None,
@@ -120,9 +121,6 @@ def run(args: argparse.Namespace) -> int:
     calib = Calibration(ref, list(params),
                         objective=ObjectiveConfig(snapshot_strains=tuple(args.snapshot_strains)),
                         solver=solver, threads=args.threads)
-    if args.backend == "fused" and calib.device != "cpu":
-        raise InputError("--backend", "the fused backend runs on the CPU only; use --backend torch "
-                                      "(or auto) with --device cuda")
     keep = calib.snapshot_frames() if args.frames == "snapshots" else None
     n_runs = len(next(iter(params.values())))
     log.info("simulating %d run(s) on %s (%s, backend %s)", n_runs, calib.device, args.dtype,

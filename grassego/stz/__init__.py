@@ -1,8 +1,9 @@
 """The quasi-static STZ continuum solver, batched over parameter sets.
 
-Two backends compute the same discretisation: fused Numba kernels on the CPU
-(:mod:`grassego.stz.fused`, the default there) and PyTorch tensors on any device
-(:mod:`grassego.stz.step`, used on CUDA).
+Three backends compute the same discretisation: fused Numba kernels on the CPU
+(:mod:`grassego.stz.fused`, the default there), a numba-cuda kernel with one thread block per
+run on a GPU (:mod:`grassego.stz.cuda_kernel`, the default there) and PyTorch tensors on any
+device (:mod:`grassego.stz.step`).
 
 Public API: :class:`ModelConstants` (every model constant, with units),
 :func:`simulate_batch` (solve a batch of parameter sets from an initial energy field) returning a

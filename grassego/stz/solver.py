@@ -12,7 +12,8 @@ coordinate transformation, as in the original code):
 
 With the torch backend all runs of a batch advance together as tensors ``(N, y, x)``; with the
 fused backend (:mod:`grassego.stz.fused_batch`) chunks of runs advance in cache-resident Numba
-loops. Runs differ only through their per-run coefficients, so a batch gives the same per-run
+loops; with the cuda backend (:mod:`grassego.stz.cuda_batch`) each run is one GPU thread block
+holding its state in shared memory. Runs differ only through their per-run coefficients, so a batch gives the same per-run
 results as single runs (bitwise with the fused backend).
 """
 
@@ -194,19 +195,62 @@ def _run_chunk(inputs: RunInputs, rows: np.ndarray, keep: np.ndarray, c: ModelCo
     return exy, t_eff, tau_mean, failures.codes()
 
 
-BACKENDS = ("auto", "fused", "torch")
+BACKENDS = ("auto", "fused", "torch", "cuda")
 
 
-def _choose_backend(backend: str, device: torch.device, shape: tuple[int, int]) -> str:
+def cuda_problem(shape: tuple[int, int], dtype: torch.dtype) -> str | None:
+    """Why the CUDA kernel backend (:mod:`grassego.stz.cuda_batch`) cannot run a grid of
+    ``shape`` in ``dtype`` here (None: it can)."""
+    try:
+        from grassego.stz import cuda_batch
+    except ImportError as exc:  # numba-cuda missing, or its CUDA bindings
+        return f"numba-cuda cannot be imported ({exc})"
+    np_dtype = np.dtype(str(dtype).removeprefix("torch."))
+    return cuda_batch.grid_problem(*shape, np_dtype) or cuda_batch.gpu_problem()
+
+
+def gpu_visible() -> bool:
+    """Whether torch or numba-cuda sees a CUDA GPU."""
+    if torch.cuda.is_available():
+        return True
+    try:
+        from numba import cuda
+    except ImportError:
+        return False
+    return bool(cuda.is_available())
+
+
+def choose_backend(backend: str, device: torch.device, shape: tuple[int, int],
+                   dtype: torch.dtype) -> str:
+    """The backend that solves a batch on ``device`` with an initial field of ``shape`` (see
+    :func:`simulate_batch`); raises ``ValueError`` saying why if ``backend`` cannot."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    fused_ok = device.type == "cpu" and fused_supported(*shape)
-    if backend == "fused" and not fused_ok:
-        raise ValueError(f"the fused backend needs device cpu and power-of-two grid sides, got "
-                         f"device {device.type} and grid {shape[0]} x {shape[1]}")
-    if backend == "auto":
-        return "fused" if fused_ok else "torch"
-    return backend
+    if device.type == "cpu":
+        fused_ok = fused_supported(*shape)
+        if backend == "fused" and not fused_ok:
+            raise ValueError(f"the fused backend needs power-of-two grid sides, got grid "
+                             f"{shape[0]} x {shape[1]}")
+        if backend == "cuda":
+            raise ValueError("the cuda backend runs on a GPU: it needs device cuda, got cpu")
+        if backend == "auto":
+            return "fused" if fused_ok else "torch"
+        return backend
+    if backend == "fused":
+        raise ValueError(f"the fused backend needs device cpu, got {device.type}")
+    if device.type != "cuda":
+        if backend == "cuda":
+            raise ValueError(f"the cuda backend needs device cuda, got {device.type}")
+        return "torch"
+    kernel_problem = cuda_problem(shape, dtype) if backend in ("auto", "cuda") else None
+    if backend == "cuda" and kernel_problem:
+        raise ValueError(f"the cuda backend cannot run here: {kernel_problem}")
+    if backend == "cuda" or (backend == "auto" and kernel_problem is None):
+        return "cuda"
+    if not torch.cuda.is_available():
+        why = f"; the cuda backend cannot run it: {kernel_problem}" if kernel_problem else ""
+        raise ValueError(f"the torch backend needs a CUDA build of torch that sees the GPU{why}")
+    return "torch"
 
 
 def simulate_batch(
@@ -242,9 +286,12 @@ def simulate_batch(
 
     ``backend``: ``fused`` runs the Numba kernels of :mod:`grassego.stz.fused` (CPU only, grid
     sides powers of two; ~8× faster than ``torch`` on a CPU, and a run's result is independent
-    of the batch, the chunking and the thread count); ``torch`` the PyTorch tensor path (any
-    device); ``auto`` picks ``fused`` on the CPU where the grid allows, else ``torch``. The two
-    agree to rounding. ``threads``: CPU threads of the fused backend (default: Numba's
+    of the batch, the chunking and the thread count); ``cuda`` the numba-cuda kernel of
+    :mod:`grassego.stz.cuda_kernel` (device ``cuda``: one thread block per run, one launch per
+    frame; grid sides powers of two, float32 up to 1,024 cells, float64 up to 512); ``torch``
+    the PyTorch tensor path (any device); ``auto`` picks ``fused`` on the CPU and ``cuda`` on
+    a GPU where the grid allows, else ``torch``. ``cuda`` gives bitwise the runs of
+    ``fused``; ``torch`` agrees with both to rounding. ``threads``: CPU threads of the fused backend (default: Numba's
     setting); the torch path uses torch's setting.
 
     Per-run problems (non-finite or out-of-range parameters, χ ≤ 0, a final effective
@@ -260,7 +307,7 @@ def simulate_batch(
     if keep.size and (keep.min() < 0 or keep.max() > nf):
         raise ValueError(f"keep_frames must lie in 0 … {nf}, got {keep.min()} … {keep.max()}")
     device = torch.device(device)
-    backend = _choose_backend(backend, device, inputs.pe0.shape)
+    backend = choose_backend(backend, device, inputs.pe0.shape, dtype)
     n = inputs.n_runs
     ny, nx = inputs.pe0.shape
     exy = np.full((n, keep.size, ny, nx), np.nan, dtype=np.float32)
@@ -277,6 +324,10 @@ def simulate_batch(
         t0 = time.perf_counter()
         if backend == "fused":
             out = run_fused(inputs, rows, keep, c, dtype, threads, progress)
+        elif backend == "cuda":
+            from grassego.stz.cuda_batch import run_cuda
+
+            out = run_cuda(inputs, rows, keep, c, dtype, progress)
         else:
             out = _run_chunk(inputs, rows, keep, c, dtype, device, progress, compile)
         exy[rows], t_eff[rows], tau_mean[rows], status[rows] = out
