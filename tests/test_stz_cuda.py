@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from cuda_sim_cases import CASES, solve
-from grassego.calibration import Calibration, resolve_device
+from grassego.calibration import Calibration, SolverSettings, resolve_device
 from grassego.config import ConfigError
 from grassego.fields import read_reference
 from grassego.objective import ObjectiveConfig
@@ -78,9 +78,14 @@ def test_asking_for_the_gpu_without_one_is_a_config_error(cuzr_reference_path):
     with pytest.raises(ConfigError, match="solver.device: cuda, but neither torch nor numba-cuda"):
         resolve_device("cuda")
     assert resolve_device("auto") == "cpu"
-    with pytest.raises(ConfigError, match=r"solver\.backend: cuda: .*sees no CUDA GPU"):
-        Calibration(read_reference(cuzr_reference_path), ["c0", "s_y", "beta", "E0"],
-                    ObjectiveConfig(), device="cuda", backend="cuda", dtype=torch.float32)
+    reference = read_reference(cuzr_reference_path)
+    with pytest.raises(ConfigError, match="solver.device: cuda, but neither torch nor numba-cuda"):
+        Calibration(reference, ["c0", "s_y", "beta", "E0"], ObjectiveConfig(),
+                    solver=SolverSettings(device="cuda", backend="cuda"))
+    with pytest.raises(ConfigError, match=r"solver\.backend: cuda: the cuda backend runs on a "
+                                          r"GPU: it needs device cuda, got cpu"):
+        Calibration(reference, ["c0", "s_y", "beta", "E0"], ObjectiveConfig(),
+                    solver=SolverSettings(device="auto", backend="cuda"))
 
 
 def _ptx(kernel, sig, monkeypatch) -> str:
