@@ -53,7 +53,7 @@ onstart:
 
 
 rule all:
+    default_target: True
     input:
         summary=rules.report.output.summary,
         figures=rules.report.output.figures,
-    default_target: True

@@ -49,6 +49,9 @@ def reference_settings():
     source = REF["source"]
     settings = {"reference": {"source": source, source: REF[source]}}
     if source == "forward":
-        settings |= {"solver": config["solver"], "fixed": config.get("fixed", {}),
-                     "parameters": config["parameters"]}
+        settings |= {
+            "solver": config["solver"],
+            "fixed": config.get("fixed", {}),
+            "parameters": config["parameters"],
+        }
     return canonical(settings)
