@@ -14,7 +14,7 @@ from snakemake.utils import validate
 from grassego.config import ConfigError, check_config
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = str(ROOT / "config" / "schema.yaml")
+SCHEMA = str(ROOT / "workflow" / "schemas" / "config.schema.yaml")
 
 
 def _load(name: str = "config/config.yaml") -> dict:
