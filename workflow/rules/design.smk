@@ -12,7 +12,7 @@ rule design:
     benchmark:
         res("benchmarks/design.tsv")
     conda:
-        "../../envs/grassego.yaml"
+        ENV
     threads: 1
     resources:
         mem_mb=1000,

@@ -18,7 +18,7 @@ rule ego:
     benchmark:
         res("benchmarks/ego/seed_{seed}.tsv")
     conda:
-        "../../envs/grassego.yaml"
+        ENV
     threads: 1
     resources:
         mem_mb=4000,

@@ -12,7 +12,7 @@ rule reference:
     benchmark:
         res("benchmarks/reference.tsv")
     conda:
-        "../../envs/grassego.yaml"
+        ENV
     threads: 2
     resources:
         mem_mb=4000,
@@ -33,7 +33,7 @@ rule md:
     benchmark:
         res("benchmarks/md.tsv")
     conda:
-        "../../envs/grassego.yaml"
+        ENV
     threads: 2
     resources:
         mem_mb=4000,

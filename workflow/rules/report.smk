@@ -34,7 +34,7 @@ rule report:
     benchmark:
         res("benchmarks/report.tsv")
     conda:
-        "../../envs/grassego.yaml"
+        ENV
     threads: 2
     resources:
         mem_mb=4000,

@@ -14,7 +14,7 @@ rule simulate:
     benchmark:
         res("benchmarks/simulate/batch_{batch}.tsv")
     conda:
-        "../../envs/grassego.yaml"
+        ENV
     threads: 1
     resources:
         mem_mb=4000,
@@ -36,7 +36,7 @@ rule collect:
     benchmark:
         res("benchmarks/collect.tsv")
     conda:
-        "../../envs/grassego.yaml"
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
