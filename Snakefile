@@ -25,7 +25,7 @@ from grassego.config import ConfigError, check_config, validate_schema  # noqa: 
 
 # Every problem of the config before any job: one line each, no traceback, exit status 1.
 try:
-    validate_schema(config, Path(workflow.basedir) / "config" / "schema.yaml")
+    validate_schema(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
     check_config(config, ".")  # paths in the config are relative to the working directory
 except ConfigError as exc:
     sys.exit(f"Config error:\n{exc}")
@@ -53,7 +53,7 @@ onstart:
 
 
 rule all:
+    default_target: True
     input:
         summary=rules.report.output.summary,
         figures=rules.report.output.figures,
-    default_target: True

@@ -1,11 +1,11 @@
 """Cross-field checks of the workflow configuration (after JSON-schema validation).
 
-The schema (config/schema.yaml) checks types and fills defaults; this module checks what a schema
-cannot, before any job runs: bounds in order and of the right sign, parameter and model-constant
-names and values, every required parameter calibrated or fixed, the objective's settings (rank
-rule, weights), report keys, the results path, dump files, and — where the reference file
-already exists — snapshot and report strains inside its data, its cell against the solver's, and
-a box in which at least one run can start (χ = β(E − E0) > 0). Every problem found is reported,
+The schema (workflow/schemas/config.schema.yaml) checks types and fills defaults; this module
+checks what a schema cannot, before any job runs: bounds in order and of the right sign,
+parameter and model-constant names and values, every required parameter calibrated or fixed,
+the objective's settings (rank rule, weights), report keys, the results path, dump files, and —
+where the reference file already exists — snapshot and report strains inside its data, its cell
+against the solver's, and a box in which at least one run can start (χ = β(E − E0) > 0). Every problem found is reported,
 one line each, naming the key.
 """
 

@@ -2,8 +2,9 @@
 
 Every value written comes from the reference's data by a rule stated here, and the file says, in
 a comment beside each value, which rule and which numbers gave it; every other key is left to
-config/schema.yaml's defaults. The rules (units: stress and s_y in GPa, strain γ engineering
-shear strain [1], PE E and E0 in eV/atom, β in 1/eV, χ [1], T_eff = χ·T_Z in K):
+the defaults of workflow/schemas/config.schema.yaml. The rules (units: stress and s_y in GPa,
+strain γ engineering shear strain [1], PE E and E0 in eV/atom, β in 1/eV, χ [1], T_eff = χ·T_Z
+in K):
 
 **Cell.** Not written: the solver takes the periodic cell from the reference's grid
 (:func:`grassego.config.reference_cell`); the file states it in a comment.
@@ -82,7 +83,7 @@ from grassego.fields import read_reference, reference_units
 from grassego.stz import ModelConstants
 
 #: The workflow's config schema (the repository's, beside the package).
-SCHEMA = Path(__file__).resolve().parents[1] / "config" / "schema.yaml"
+SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
 #: The elastic fit uses the stress–strain points before τ first exceeds this fraction of its peak.
 ELASTIC_FIT_FRACTION = 0.3
 #: Fewest stress–strain points the elastic fit accepts.
@@ -336,8 +337,8 @@ def _header(d: Derivation) -> list[str]:
     """Opening comment (source, cell), ``results`` and ``reference``."""
     return [
         f"# Workflow config derived from {d.ref} by `grassego init-config`",
-        "# (rules: grassego/init_config.py); keys not written here take config/schema.yaml's",
-        f"# defaults. Cell: the solver takes the reference grid's, {d.grid[0]} x {d.grid[1]} cells "
+        "# (rules: grassego/init_config.py); keys not written here take the defaults of",
+        f"# workflow/schemas/config.schema.yaml. Cell: the solver takes the reference grid's, {d.grid[0]} x {d.grid[1]} cells "
         f"spanning {d.cell['lx_A']:g} x {d.cell['ly_A']:g} A",
         "# (set solver.constants.lx_A / ly_A only to override it).",
         f"results: {_flow(d.results)}   # results/<stem of this file>",

@@ -8,19 +8,17 @@ import copy
 import re
 from dataclasses import fields
 from pathlib import Path
-
 import pytest
 import yaml
 from snakemake.utils import validate
 
+from conftest import ROOT
 from grassego.calibration import Calibration
 from grassego.config import ConfigError, check_config
 from grassego.fields import read_reference, reference_units, write_reference
+from grassego.init_config import SCHEMA
 from grassego.md import SYSTEMS, ShearSettings, deck_variables, shear_settings
 from grassego.objective import ObjectiveConfig
-
-ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = ROOT / "config" / "schema.yaml"
 NAMES = ["c0", "s_y", "beta", "E0"]
 
 

@@ -33,14 +33,14 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 
 def _config(tmp: Path, max_iter: int) -> Path:
-    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    reference = tmp / "reference.nc"  # a copy: the test edits it
+    """The test case, .test/config/config.yaml (8 samples and 2 EGO seeds in 2 batches, q = 2),
+    with ``max_iter`` EGO iterations, on a copy of its reference (the tests edit it)."""
+    cfg = yaml.safe_load((ROOT / ".test" / "config" / "config.yaml").read_text())
+    reference = tmp / "reference.nc"
     if not reference.exists():
-        shutil.copy2(ROOT / "resources" / "cuzr" / "reference.nc", reference)
+        shutil.copy2(ROOT / ".test" / cfg["reference"]["legacy"]["path"], reference)
     cfg["reference"]["legacy"]["path"] = str(reference)
-    cfg["design"].update(n_samples=8, n_batches=2)
-    cfg["ego"].update(seeds=[0, 1], max_iter=max_iter, batch_size=2)
-    cfg["report"]["field_strains"] = [0.1, 0.5]
+    cfg["ego"]["max_iter"] = max_iter
     path = tmp / "tiny.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path
@@ -138,7 +138,7 @@ def test_workflow_end_to_end(tmp_path: Path):
             *path, last = key.split(".")
             section = cfg
             for name in path:
-                section = section[name]
+                section = section.setdefault(name, {})  # a section the file leaves out
             section[last] = value
         (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
         dry = _smk(tmp_path, "-n")

@@ -4,6 +4,16 @@
 
 import json
 
+# Software deployment: one environment for every rule, the one the workflow is started from,
+# with the grassego package installed (the rule scripts only call it; the Snakefile imports it to
+# check the config). `make setup` builds it as .venv/ (pinned; what CI tests), `conda env create
+# -f envs/grassego.yaml` as a conda environment (same pins). Each rule names that file, but
+# --sdm conda is not supported: Snakemake would build the environment from a copy of the file
+# under .snakemake/conda/, from where its `-e ..` (install this repository) names the wrong
+# directory. (A named environment instead would make every run, even without --sdm conda, call
+# `conda env export`, and fail where conda is absent.) README, "Software deployment".
+ENV = "../../envs/grassego.yaml"
+
 RESULTS = config["results"]
 BATCHES = list(range(config["design"]["n_batches"]))
 SEEDS = list(config["ego"]["seeds"])
@@ -49,6 +59,9 @@ def reference_settings():
     source = REF["source"]
     settings = {"reference": {"source": source, source: REF[source]}}
     if source == "forward":
-        settings |= {"solver": config["solver"], "fixed": config.get("fixed", {}),
-                     "parameters": config["parameters"]}
+        settings |= {
+            "solver": config["solver"],
+            "fixed": config.get("fixed", {}),
+            "parameters": config["parameters"],
+        }
     return canonical(settings)

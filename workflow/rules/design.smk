@@ -7,19 +7,19 @@ rule design:
     output:
         samples=res("design/samples.csv"),
         batches=expand(res("design/batch_{batch}.csv"), batch=BATCHES),
-    params:
-        design=canonical(config["design"]),
-        parameters=canonical(config["parameters"]),
-        seeds=SEEDS,
-    conda:
-        "../../envs/grassego.yaml"
     log:
         res("logs/design.log"),
     benchmark:
         res("benchmarks/design.tsv")
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        design=canonical(config["design"]),
+        parameters=canonical(config["parameters"]),
+        seeds=SEEDS,
     script:
         "../../scripts/design.py"

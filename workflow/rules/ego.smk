@@ -13,18 +13,18 @@ rule ego:
         training=rules.collect.output.training,
     output:
         result=res("ego/seed_{seed}/result.nc"),
-    params:
-        ego=canonical(config["ego"]),
-        calibration=CALIBRATION,
-    conda:
-        "../../envs/grassego.yaml"
     log:
         res("logs/ego/seed_{seed}.log"),
     benchmark:
         res("benchmarks/ego/seed_{seed}.tsv")
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=4000,
         runtime=240,
+    params:
+        ego=canonical(config["ego"]),
+        calibration=CALIBRATION,
     script:
         "../../scripts/ego.py"

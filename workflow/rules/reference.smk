@@ -1,24 +1,25 @@
 # The reference fields file, from (a) shipped/legacy coarse-grained fields, (b) LAMMPS dumps
 # coarse-grained with OVITO, or (c) a forward continuum run at target parameters (validation).
 
+
 rule reference:
     input:
         unpack(reference_inputs),
     output:
         fields=res("reference/fields.nc"),
-    params:
-        settings=reference_settings(),
-        snapshot_strains=config["objective"]["snapshot_strains"],
-    conda:
-        "../../envs/grassego.yaml"
     log:
         res("logs/reference.log"),
     benchmark:
         res("benchmarks/reference.tsv")
+    conda:
+        ENV
     threads: 2
     resources:
         mem_mb=4000,
         runtime=60,
+    params:
+        settings=reference_settings(),
+        snapshot_strains=config["objective"]["snapshot_strains"],
     script:
         "../../scripts/reference.py"
 
@@ -27,17 +28,17 @@ rule md:
     output:
         dump=res("md/shear.dump.gz"),
         lammps_log=res("md/log.lammps"),
-    params:
-        md=canonical(REF["dumps"]["md"]),
-    conda:
-        "../../envs/grassego.yaml"
     log:
         res("logs/md.log"),
     benchmark:
         res("benchmarks/md.tsv")
+    conda:
+        ENV
     threads: 2
     resources:
         mem_mb=4000,
         runtime=120,
+    params:
+        md=canonical(REF["dumps"]["md"]),
     script:
         "../../scripts/md.py"

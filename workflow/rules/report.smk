@@ -29,20 +29,20 @@ rule report:
             )
             for name in FIGURES
         ],
+    log:
+        res("logs/report.log"),
+    benchmark:
+        res("benchmarks/report.tsv")
+    conda:
+        ENV
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=30,
     params:
         calibration=CALIBRATION,
         report=canonical(config["report"]),
         target=canonical(TARGET),
         figure_names=FIGURES,
-    conda:
-        "../../envs/grassego.yaml"
-    log:
-        res("logs/report.log"),
-    benchmark:
-        res("benchmarks/report.tsv")
-    threads: 2
-    resources:
-        mem_mb=4000,
-        runtime=30,
     script:
         "../../scripts/report.py"

@@ -9,18 +9,18 @@ rule simulate:
         batch=res("design/batch_{batch}.csv"),
     output:
         runs=res("runs/batch_{batch}.nc"),
-    params:
-        calibration=CALIBRATION,
-    conda:
-        "../../envs/grassego.yaml"
     log:
         res("logs/simulate/batch_{batch}.log"),
     benchmark:
         res("benchmarks/simulate/batch_{batch}.tsv")
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
+    params:
+        calibration=CALIBRATION,
     script:
         "../../scripts/simulate.py"
 
@@ -31,17 +31,17 @@ rule collect:
         samples=rules.design.output.samples,
     output:
         training=res("training/initial.csv"),
-    params:
-        parameters=canonical(config["parameters"]),
-    conda:
-        "../../envs/grassego.yaml"
     log:
         res("logs/collect.log"),
     benchmark:
         res("benchmarks/collect.tsv")
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        parameters=canonical(config["parameters"]),
     script:
         "../../scripts/collect.py"
