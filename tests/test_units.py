@@ -8,6 +8,7 @@ import copy
 import re
 from dataclasses import fields
 from pathlib import Path
+
 import pytest
 import yaml
 from snakemake.utils import validate
@@ -19,6 +20,7 @@ from grassego.fields import read_reference, reference_units, write_reference
 from grassego.init_config import SCHEMA
 from grassego.md import SYSTEMS, ShearSettings, deck_variables, shear_settings
 from grassego.objective import ObjectiveConfig
+
 NAMES = ["c0", "s_y", "beta", "E0"]
 
 
