@@ -15,6 +15,9 @@ from grassego.objective import nearest_frames
 from grassego.summary import (REFERENCE_LABEL, parameter_sets, summary_dict, summary_json,
                               summary_table)
 from grassego.tables import read_table
+from grassego.uncertainty import FIGURES as UNCERTAINTY_FIGURES
+from grassego.uncertainty import io as uncertainty_io
+from grassego.uncertainty import plots as uncertainty_plots
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
@@ -47,6 +50,10 @@ with atomic_path(smk.output.summary) as tmp:
     table.to_csv(tmp, index=False, float_format="%.6g")
 n_initial = training.groupby("seed").size().to_dict()
 summary = summary_dict(results, names, deltas, fidelity, n_initial, cfg["objective"], target)
+uncertainty = hasattr(smk.input, "uncertainty")
+if uncertainty:
+    uq_summary, uq_data = uncertainty_io.read(smk.input.uncertainty, smk.input.uncertainty_data)
+    summary["uncertainty"] = uq_summary
 write_text_atomic(smk.output.summary_json, summary_json(summary))
 
 # ---- figures ---------------------------------------------------------------------------------
@@ -84,4 +91,8 @@ for k, label in enumerate(sets):
     if label == best or not label.startswith("seed "):
         profiles[label] = np.array([row_profile(f) for f in run_exy[k]])
 plots.plot_band_profiles(reference["y"].values, profiles, strains, fig["band_profiles"])
+if uncertainty:
+    uncertainty_plots.write_all(uq_summary, uq_data,
+                                dict(zip(UNCERTAINTY_FIGURES, smk.output.uncertainty_figures)),
+                                smk.output.uncertainty_table)
 log.info("report written: best delta %.5f (%s)", summary["best"]["delta"], best)

@@ -86,6 +86,8 @@ def _drop_c0_and_fix(value):
      "report.field_strains: 0.7 lies beyond"),
     (lambda c: c["parameters"].__setitem__("E0", [-3.30, -3.25]), "parameters.E0: no parameter "
      "set in the box can start"),
+    (lambda c: c["uncertainty"].__setitem__("sobol_samples", 1000),
+     "uncertainty.sobol_samples: must be a power of two"),
 ])
 def test_cross_field_errors_name_the_key(mutate, needle):
     cfg = copy.deepcopy(_load())
@@ -187,6 +189,19 @@ def test_schema_defaults_of_the_optimiser_and_objective_are_the_package_defaults
         value = getattr(cfg, f.name)
         assert objective[f.name]["default"] == (list(value) if isinstance(value, tuple)
                                                 else value), f.name
+
+
+def test_schema_defaults_of_the_uncertainty_step_are_the_package_defaults():
+    """One home per default: the schema's ``uncertainty`` block against UncertaintySettings."""
+    from dataclasses import fields
+
+    from grassego.uncertainty.settings import UncertaintySettings
+
+    schema = yaml.safe_load(Path(SCHEMA).read_text())["properties"]["uncertainty"]["properties"]
+    settings = UncertaintySettings()
+    assert set(schema) == {f.name for f in fields(UncertaintySettings)} | {"enabled"}
+    for f in fields(UncertaintySettings):
+        assert schema[f.name]["default"] == getattr(settings, f.name), f.name
 
 
 @pytest.mark.parametrize("results,needle", [

@@ -4,6 +4,8 @@
 
 import json
 
+from grassego.uncertainty import FIGURES as UNCERTAINTY_FIGURES
+
 RESULTS = config["results"]
 BATCHES = list(range(config["design"]["n_batches"]))
 SEEDS = list(config["ego"]["seeds"])
@@ -27,6 +29,10 @@ CALIBRATION = canonical(
 
 
 REF = config["reference"]
+#: The known answer in validation mode (a forward reference), else None.
+TARGET = REF["forward"]["target"] if REF["source"] == "forward" else None
+#: The uncertainty step (rule `uncertainty`) runs and feeds the report.
+UNCERTAINTY = config["uncertainty"]["enabled"]
 
 
 def reference_inputs(wildcards):
