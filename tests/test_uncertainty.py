@@ -50,6 +50,40 @@ def test_sobol_refuses_a_constant_function():
         sobol_indices(lambda u: np.ones(len(u)), 2, n=64)
 
 
+# ---- the pooled GP -----------------------------------------------------------------------------
+def test_pooled_gp_is_botorchs_posterior_when_fitted_on_every_point():
+    """Fitted on all points, its own posterior equals BoTorch's; its gradient the finite
+    differences of its mean."""
+    from grassego.surrogate import fit_surrogate
+    from grassego.uncertainty.model import PooledGP
+
+    rng = np.random.default_rng(3)
+    bounds = np.array([[0.0, 2.0], [-1.0, 1.0], [5.0, 6.0]])
+    x = bounds[:, 0] + rng.uniform(size=(40, 3)) * (bounds[:, 1] - bounds[:, 0])
+    delta = 0.1 + (x[:, 0] - 0.5) ** 2 + 0.3 * x[:, 1] ** 2 + 0.05 * x[:, 2]
+    gp, ref = PooledGP(x, delta, bounds, fit_points=40), fit_surrogate(x, delta, bounds)
+    xt = bounds[:, 0] + rng.uniform(size=(7, 3)) * (bounds[:, 1] - bounds[:, 0])
+    for ours, theirs in zip(gp.predict(xt), ref.predict(xt)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(gp.mean(xt), ref.predict(xt)[0], rtol=1e-7)
+    assert gp.noise_std == pytest.approx(ref.noise_std)
+    _, grad = gp.mean_and_grad(xt)
+    step = 1e-6 * (bounds[:, 1] - bounds[:, 0])
+    fd = np.stack([(gp.mean(xt + np.eye(3)[k] * step) - gp.mean(xt - np.eye(3)[k] * step))
+                   / (2 * step[k]) for k in range(3)], axis=1)
+    np.testing.assert_allclose(grad, fd, rtol=1e-4, atol=1e-6)
+
+
+def test_fit_subset_keeps_the_best_half_and_samples_the_rest():
+    from grassego.uncertainty.model import fit_subset
+
+    delta = np.arange(100.0)[::-1]  # the lowest values at the end
+    idx = fit_subset(delta, 20, seed=0)
+    assert idx.size == 20 and np.all(np.diff(idx) > 0)
+    assert set(range(90, 100)) <= set(idx.tolist())  # the 10 lowest
+    assert np.array_equal(fit_subset(delta, 200, seed=0), np.arange(100))
+
+
 # ---- noise ------------------------------------------------------------------------------------
 def test_near_replicates_stay_within_their_box_and_the_bounds():
     bounds = np.array([[0.0, 1.0], [10.0, 20.0]])
@@ -180,6 +214,7 @@ def test_synthetic_intervals_and_verdicts(synthetic):
     checks = near["checks"]
     assert checks["inside_within_noise"] >= 0.8 * checks["evaluations"]
     assert all(all(s["inside_interval"]) for s in synthetic.summary["seeds"].values())
+    assert synthetic.summary["caveats"] == []
 
 
 def test_synthetic_profiles_rise_where_identified_and_stay_flat_where_traded(synthetic):

@@ -48,6 +48,8 @@ from grassego.uncertainty.verdict import verdicts
 Objective = Callable[[np.ndarray], tuple[np.ndarray, Sequence[str]]]
 #: At most this many near-optimal points are kept for the figures and the profiles' starts.
 MAX_STORED = 4000
+#: Real runs that widen a parameter's surrogate interval by more than this factor get a caveat.
+WIDENED = 1.25
 #: An interval within this fraction of the range of a bound reaches it.
 BOUND_TOLERANCE = 0.005
 
@@ -208,6 +210,11 @@ def analyze(results: Sequence[EGOResult], objective: Objective, space: SearchSpa
         log.info("%s: %s", name, v.text)
     x_seeds = np.array([r.x_best for r in results])
     seed_inside = (x_seeds >= intervals[:, 0]) & (x_seeds <= intervals[:, 1])
+    checks = _checks(check_delta, check_h, check_status, check_mean, check_std, threshold,
+                     margin)
+    caveats = _caveats(checks, seed_inside, names, results, noise_method, region, real_in)
+    for line in caveats:
+        log.warning("%s", line)
 
     summary: dict[str, Any] = {
         "method": _method_text(s, noise_method, log_h, space),
@@ -243,8 +250,7 @@ def analyze(results: Sequence[EGOResult], objective: Objective, space: SearchSpa
                               "fraction_of_range": float(fraction[i]),
                               "reaches_bound": on_bound[i]} for i, n in enumerate(names)},
             "spearman": {n: dict(zip(names, rho[i].tolist())) for i, n in enumerate(names)},
-            "checks": _checks(check_delta, check_h, check_status, check_mean, check_std,
-                              threshold, margin),
+            "checks": checks,
             "profile_checks": {"evaluations": int(len(pc_x)),
                                "inside": int(np.sum(np.nan_to_num(pc_h, nan=np.inf)
                                                     <= threshold))}},
@@ -254,6 +260,7 @@ def analyze(results: Sequence[EGOResult], objective: Objective, space: SearchSpa
                       "inside_interval": [bool(v) for v in seed_inside[:, i]]}
                   for i, n in enumerate(names)},
         "verdicts": {n: {"status": v.status, "text": v.text} for n, v in verdict.items()},
+        "caveats": caveats,
         "thresholds": {"identified_fraction": s.identified_fraction,
                        "insensitive_total": s.insensitive_total, "tradeoff_rho": s.tradeoff_rho},
     }
@@ -287,6 +294,33 @@ def _method_text(s: UncertaintySettings, noise_method: str, log_h: bool,
             f"near-optimal points and every real evaluation inside the same threshold; "
             f"{s.check_evaluations} of its points and {s.profile_checks} points per profile "
             "evaluated for real.")
+
+
+def _caveats(checks, seed_inside, names, results, noise_method, region,
+             real_in) -> list[str]:
+    """What should make a reader trust the intervals and verdicts less, in words."""
+    out = []
+    if checks["evaluations"] and checks["inside_within_noise"] < 0.5 * checks["evaluations"]:
+        out.append(f"only {checks['inside_within_noise']} of the {checks['evaluations']} real "
+                   "checks of the surrogate's near-optimal region came within the threshold "
+                   "plus one noise margin: the surrogate is unreliable there, treat the "
+                   "intervals and verdicts as rough")
+    for k, r in enumerate(results):
+        outside = [n for n, inside in zip(names, seed_inside[k]) if not inside]
+        if outside:
+            out.append(f"seed {r.seed}'s optimum (delta {r.y_best:.4g}) lies outside the "
+                       f"near-optimal interval of {', '.join(outside)}: that seed ended "
+                       "elsewhere than the near-optimal region")
+    surrogate = np.ptp(region.points, axis=0)
+    full = np.ptp(np.vstack([region.points, real_in]), axis=0)
+    widened = [n for n, a, b in zip(names, surrogate, full) if b > WIDENED * max(a, 1e-300)]
+    if widened:
+        out.append(f"real runs inside the threshold reach well beyond the surrogate's region "
+                   f"for {', '.join(widened)} (their intervals include them): the region may "
+                   "reach further than the evaluations show")
+    if noise_method != "near-replicates":
+        out.append(f"the noise comes from the {noise_method}")
+    return out
 
 
 def _spearman(sample: np.ndarray) -> np.ndarray:

@@ -46,7 +46,6 @@ class PooledGP:
     def __init__(self, z: np.ndarray, delta: np.ndarray, bounds: np.ndarray,
                  config: GPConfig = GPConfig(), fit_points: int = 400, seed: int = 0):
         self.bounds = check_bounds(bounds)
-        self.config = config
         z = np.atleast_2d(np.asarray(z, dtype=np.float64))
         delta = np.asarray(delta, dtype=np.float64)
         subset = fit_subset(delta, fit_points, seed)

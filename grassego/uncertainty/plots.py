@@ -148,7 +148,8 @@ def verdict_html(summary: Mapping[str, Any]) -> str:
         cells = [name, v["status"].replace("_", " "), v["text"],
                  f"{iv['low']:.5g} – {iv['high']:.5g} ({100 * iv['fraction_of_range']:.0f} %)",
                  _index_text(sobol["first_order"][name]), _index_text(sobol["total"][name]),
-                 ", ".join(f"{x:.5g}" for x in seeds[name]["optima"])]
+                 ", ".join(f"{x:.5g}" for x in seeds[name]["optima"])
+                 + f" (spread {seeds[name]['spread']:.3g})"]
         if "target_inside" in summary:
             cells.append("yes" if summary["target_inside"][name] else "no")
         rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
@@ -163,6 +164,7 @@ def verdict_html(summary: Mapping[str, Any]) -> str:
         f"{near['delta_best_surrogate']:.5g}); real checks: {checks['inside']} of "
         f"{checks['evaluations']} inside, {checks['inside_within_noise']} within one more noise "
         "margin.",
+        *(f"Caveat: {html.escape(c)}." for c in summary.get("caveats", [])),
         html.escape(summary["method"]),
     ]
     return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Uncertainty</title>"

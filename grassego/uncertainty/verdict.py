@@ -25,13 +25,14 @@ import numpy as np
 KNOWN_TRADEOFFS = {
     frozenset({"beta", "E0"}): "along χ = β(E − E0): both set the initial disorder",
 }
-STATUSES = ("identified", "insensitive", "traded_off", "not_identified")
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """``status`` (one of :data:`STATUSES`), ``text`` (one plain-words sentence), the strongest
-    correlation ``partner`` (or None) and its Spearman ``rho``."""
+    """``status`` (``identified``, ``insensitive``, ``traded_off`` or ``not_identified``: the
+    module doc's rules), ``text`` (one plain-words sentence), the trade-off ``partner`` (the
+    parameter most correlated with it, if at least ``tradeoff_rho``; else None) and ``rho``, its
+    strongest Spearman correlation with any other parameter."""
 
     status: str
     text: str
