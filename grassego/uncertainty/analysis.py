@@ -210,8 +210,8 @@ def analyze(results: Sequence[EGOResult], objective: Objective, space: SearchSpa
         log.info("%s: %s", name, v.text)
     x_seeds = np.array([r.x_best for r in results])
     seed_inside = (x_seeds >= intervals[:, 0]) & (x_seeds <= intervals[:, 1])
-    checks = _checks(check_delta, check_h, check_status, check_mean, check_std, threshold,
-                     margin)
+    checks = _checks(check_delta, check_h, check_status, check_mean, check_std, sigma,
+                     threshold, margin)
     caveats = _caveats(checks, seed_inside, names, results, noise_method, region, real_in)
     for line in caveats:
         log.warning("%s", line)
@@ -341,12 +341,13 @@ def _indices(names, value, interval) -> dict[str, dict[str, float]]:
                 "high": float(interval[i, 1])} for i, n in enumerate(names)}
 
 
-def _checks(delta, h, status, mean, std, threshold, margin) -> dict[str, Any]:
+def _checks(delta, h, status, mean, std, sigma, threshold, margin) -> dict[str, Any]:
     """Outcome of the real evaluations of near-optimal surrogate points: how many are inside
     the threshold, and inside it widened by the same noise margin (a point on the region's
-    edge lands on either side of it by the noise alone)."""
+    edge lands on either side of it by the noise alone); the surrogate's error there, also in
+    units of its predictive standard deviation (GP ``std`` and noise ``sigma`` together)."""
     ok = np.isfinite(h)
-    z = (h[ok] - mean[ok]) / np.sqrt(std[ok] ** 2 + 1e-300)
+    z = (h[ok] - mean[ok]) / np.sqrt(std[ok] ** 2 + sigma**2)
     return {"evaluations": int(len(h)), "usable": int(ok.sum()),
             "inside": int(np.sum(h[ok] <= threshold)),
             "inside_within_noise": int(np.sum(h[ok] <= threshold + margin)),
