@@ -53,7 +53,7 @@ def plot_profiles(data: xr.Dataset, out: str | Path) -> Path:
         best = float(np.nanmin(data["profile_delta"].values[i]))
         top = np.nanmax(np.concatenate([data["profile_delta"].values[i],
                                         data["profile_check_delta"].values[i]]))
-        ax.set_ylim(best - 2 * (threshold - best),
+        ax.set_ylim(max(0.0, best - 2 * (threshold - best)),
                     min(top, best + 12 * (threshold - best)) + 2 * (threshold - best))
         ax.set_xlim(v[0], v[-1])
         ax.set_xlabel(name)
