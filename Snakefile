@@ -1,6 +1,7 @@
 # grassego: Grassmannian EGO calibration of the STZ continuum model against coarse-grained MD.
 #
-#   reference -> design -> simulate (one job per batch) -> collect -> ego (one job per seed) -> report
+#   reference -> design -> simulate (one job per batch) -> collect -> ego (one job per seed)
+#     -> uncertainty (all seeds) -> report
 #
 # Run:   snakemake --cores 2 --profile config/profiles/local            (laptop)
 #        snakemake --profile config/profiles/slurm                       (cluster)
@@ -36,6 +37,7 @@ include: "workflow/rules/reference.smk"
 include: "workflow/rules/design.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/ego.smk"
+include: "workflow/rules/uncertainty.smk"
 include: "workflow/rules/report.smk"
 
 

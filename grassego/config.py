@@ -1,12 +1,12 @@
 """Cross-field checks of the workflow configuration (after JSON-schema validation).
 
 The schema (workflow/schemas/config.schema.yaml) checks types and fills defaults; this module
-checks what a schema cannot, before any job runs: bounds in order and of the right sign,
-parameter and model-constant names and values, every required parameter calibrated or fixed,
-the objective's settings (rank rule, weights), report keys, the results path, dump files, and —
-where the reference file already exists — snapshot and report strains inside its data, its cell
-against the solver's, and a box in which at least one run can start (χ = β(E − E0) > 0). Every problem found is reported,
-one line each, naming the key.
+checks what a schema cannot, before any job runs: bounds in order and of the right sign, parameter and model-constant
+names and values, every required parameter calibrated or fixed, the objective's settings (rank
+rule, weights), report keys, the uncertainty step's settings, the results path, dump files,
+and — where the reference file already exists — snapshot and report strains inside its data,
+its cell against the solver's, and a box in which at least one run can start
+(χ = β(E − E0) > 0). Every problem found is reported, one line each, naming the key.
 """
 
 from __future__ import annotations
@@ -69,7 +69,8 @@ def check_config(config: Mapping[str, Any], root: str | Path = ".") -> None:
     """Raise :class:`ConfigError` listing every inconsistency of a schema-valid config."""
     problems = [*_parameter_problems(config), *_objective_problems(config),
                 *_solver_problems(config), *_reference_problems(config, root),
-                *_report_problems(config), *_results_problems(config, root)]
+                *_report_problems(config), *_uncertainty_problems(config),
+                *_results_problems(config, root)]
     if config["design"]["n_batches"] > config["design"]["n_samples"]:
         problems.append("design.n_batches: more batches than samples")
     if not problems:
@@ -138,6 +139,15 @@ def _objective_problems(config: Mapping[str, Any]) -> Iterator[str]:
         ObjectiveConfig.from_config(config["objective"])
     except (TypeError, ValueError) as exc:
         yield f"objective.{exc}"
+
+
+def _uncertainty_problems(config: Mapping[str, Any]) -> Iterator[str]:
+    from grassego.uncertainty.settings import UncertaintySettings
+
+    try:
+        UncertaintySettings.from_config(config.get("uncertainty", {}))
+    except (TypeError, ValueError) as exc:
+        yield f"uncertainty.{exc}"
 
 
 def _solver_problems(config: Mapping[str, Any]) -> Iterator[str]:

@@ -14,6 +14,9 @@ from grassego.report import ReportSettings, write_figures
 from grassego.summary import (parameter_sets, set_fidelity, summary_dict, summary_json,
                               summary_table)
 from grassego.tables import read_table
+from grassego.uncertainty import FIGURES as UNCERTAINTY_FIGURES
+from grassego.uncertainty import io as uncertainty_io
+from grassego.uncertainty import plots as uncertainty_plots
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
@@ -40,10 +43,18 @@ with atomic_path(smk.output.summary) as tmp:
     table.to_csv(tmp, index=False, float_format="%.6g")
 n_initial = training.groupby("seed").size().to_dict()
 summary = summary_dict(results, names, deltas, fidelity, n_initial, cfg["objective"], target)
+uncertainty = hasattr(smk.input, "uncertainty")
+if uncertainty:
+    uq_summary, uq_data = uncertainty_io.read(smk.input.uncertainty, smk.input.uncertainty_data)
+    summary["uncertainty"] = uq_summary
 write_text_atomic(smk.output.summary_json, summary_json(summary))
 
 # ---- figures ---------------------------------------------------------------------------------
 best = f"seed {summary['best']['seed']}"
 write_figures(dict(zip(smk.params.figure_names, smk.output.figures)), reference, runs, deltas,
               results, max(n_initial.values()), strains, best, calib.model_constants, target)
+if uncertainty:
+    uncertainty_plots.write_all(uq_summary, uq_data,
+                                dict(zip(UNCERTAINTY_FIGURES, smk.output.uncertainty_figures)),
+                                smk.output.uncertainty_table)
 log.info("report written: best delta %.5f (%s)", summary["best"]["delta"], best)

@@ -91,6 +91,8 @@ def _drop_c0_and_fix(value):
      "solver.backend: cuda runs on a GPU; set solver.device to cuda or auto"),
     (lambda c: c["solver"].update(backend="fused", device="cuda"),
      "solver.backend: fused runs on the CPU"),
+    (lambda c: c["uncertainty"].__setitem__("sobol_samples", 1000),
+     "uncertainty.sobol_samples: must be a power of two"),
 ])
 def test_cross_field_errors_name_the_key(mutate, needle):
     cfg = copy.deepcopy(_load())
@@ -169,6 +171,19 @@ def test_fixed_parameter_may_replace_a_calibrated_one():
     cfg["parameters"].pop("E0")
     cfg["fixed"] = {"E0": -3.369}
     check_config(cfg, ROOT)
+
+
+def test_schema_defaults_of_the_uncertainty_step_are_the_package_defaults():
+    """One home per default: the schema's ``uncertainty`` block against UncertaintySettings."""
+    from dataclasses import fields
+
+    from grassego.uncertainty.settings import UncertaintySettings
+
+    schema = yaml.safe_load(Path(SCHEMA).read_text())["properties"]["uncertainty"]["properties"]
+    settings = UncertaintySettings()
+    assert set(schema) == {f.name for f in fields(UncertaintySettings)} | {"enabled"}
+    for f in fields(UncertaintySettings):
+        assert schema[f.name]["default"] == getattr(settings, f.name), f.name
 
 
 @pytest.mark.parametrize("results,needle", [

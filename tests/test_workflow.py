@@ -79,7 +79,11 @@ def test_workflow_end_to_end(tmp_path: Path):
                 "summary/summary.csv", "summary/summary.json", "figures/convergence.png",
                 "figures/strain_fields.png", "figures/stress_strain.png",
                 "figures/teff_fields.png", "figures/band_profiles.png",
-                "figures/delta_history.png", "logs/ego/seed_0.log", "benchmarks/design.tsv"):
+                "figures/delta_history.png", "logs/ego/seed_0.log", "benchmarks/design.tsv",
+                "uncertainty/uncertainty.json", "uncertainty/uncertainty.nc",
+                "figures/uncertainty_profiles.png", "figures/uncertainty_pairs.png",
+                "figures/uncertainty_sobol.png", "summary/uncertainty.html",
+                "logs/uncertainty.log", "benchmarks/uncertainty.tsv"):
         assert (results / rel).is_file(), rel
     with xr.open_dataset(results / "ego" / "seed_0" / "result.nc") as ds:
         first = ds.load()
@@ -108,6 +112,10 @@ def test_workflow_end_to_end(tmp_path: Path):
     for label in ("seed 0", "seed 1", "paper_optimum"):
         assert {"peak_stress", "stress_drop_value", "flow_stress", "band_fwhm@0.5",
                 "band_row@0.1", "localisation@0.5"} <= set(summary["fidelity"][label])
+    uq = summary["uncertainty"]
+    assert uq["evaluations"] == 2 * 2 + 2 + 1 * len(names)  # the stated budget
+    assert set(uq["verdicts"]) == set(names) == set(uq["near_optimal"]["intervals"])
+    assert {"std_log_delta", "std_delta", "per_seed"} <= set(uq["noise"])
     table = (results / "summary" / "summary.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in table[1:]] == ["seed 0", "seed 1", "paper_optimum",
                                                          "MD"]
@@ -116,10 +124,11 @@ def test_workflow_end_to_end(tmp_path: Path):
     dry = _smk(tmp_path, "-n")
     assert "Nothing to be done" in dry.stdout + dry.stderr
 
-    # only the EGO budget changed -> only ego and report rerun, and the history is continued
+    # only the EGO budget changed -> only ego and what follows it rerun, and the history is
+    # continued
     _config(tmp_path, max_iter=2)
     dry = _smk(tmp_path, "-n")
-    assert _planned_rules(dry.stdout + dry.stderr) == {"ego", "report", "all"}
+    assert _planned_rules(dry.stdout + dry.stderr) == {"ego", "uncertainty", "report", "all"}
     _smk(tmp_path)
     with xr.open_dataset(results / "ego" / "seed_0" / "result.nc") as ds:
         second = ds.load()
@@ -146,14 +155,18 @@ def test_workflow_end_to_end(tmp_path: Path):
         (tmp_path / "tiny.yaml").write_text(done)
 
 
-DOWNSTREAM_OF_SIMULATE = {"simulate", "collect", "ego", "report"}
+DOWNSTREAM_OF_SIMULATE = {"simulate", "collect", "ego", "uncertainty", "report"}
 #: (config key, new value, the rules a dry run must plan): every value a step reads reaches it
 #: through its rule's params or inputs, and nothing else reruns.
 RERUNS = [
     ("report.field_strains", [0.2, 0.5], {"report"}),
     ("report.compare.paper_optimum.c0", 0.2, {"report"}),
-    ("ego.max_iter", 3, {"ego", "report"}),
-    ("ego.n_local", 100, {"ego", "report"}),
+    ("ego.max_iter", 3, {"ego", "uncertainty", "report"}),
+    ("ego.n_local", 100, {"ego", "uncertainty", "report"}),
+    ("ego.kernel", "rbf", {"ego", "uncertainty", "report"}),
+    ("uncertainty.noise_evaluations", 3, {"uncertainty", "report"}),
+    ("uncertainty.identified_fraction", 0.5, {"uncertainty", "report"}),
+    ("uncertainty.enabled", False, {"report"}),
     ("ego.seeds", [0], {"design", *DOWNSTREAM_OF_SIMULATE}),
     ("design.seed", 1, {"design", *DOWNSTREAM_OF_SIMULATE}),
     ("parameters.c0", [0.1, 1.0], {"design", *DOWNSTREAM_OF_SIMULATE}),

@@ -12,9 +12,11 @@ from grassego.fields import status_attrs, validate_runs
 from grassego.stz.constants import ModelConstants
 from grassego.stz.solver import StzResult
 
-_UNITS = {"c0": "1", "s_y": "GPa", "beta": "1/eV", "E0": "eV", "mu_GPa": "GPa", "poisson": "1",
-          "rho_kg_m3": "kg/m3", "tau0_s": "s", "ep": "1", "chi_len_A": "angstrom", "T_Z_K": "K",
-          "adapt_fac": "1", "strain_rate_per_s": "1/s", "chi_energy_factor": "1"}
+#: Units of the per-run parameters (NetCDF attributes, the uncertainty verdicts).
+PARAMETER_UNITS = {"c0": "1", "s_y": "GPa", "beta": "1/eV", "E0": "eV", "mu_GPa": "GPa",
+                   "poisson": "1", "rho_kg_m3": "kg/m3", "tau0_s": "s", "ep": "1",
+                   "chi_len_A": "angstrom", "T_Z_K": "K", "adapt_fac": "1",
+                   "strain_rate_per_s": "1/s", "chi_energy_factor": "1"}
 
 
 def to_runs_dataset(res: StzResult, params: Mapping[str, Iterable[float]] | None = None, *,
@@ -49,7 +51,7 @@ def to_runs_dataset(res: StzResult, params: Mapping[str, Iterable[float]] | None
     }
     for name in params:
         data[name] = (("run",), np.asarray(params[name], dtype=np.float64),
-                      {"units": _UNITS.get(name, "1")})
+                      {"units": PARAMETER_UNITS.get(name, "1")})
     coords = {
         "run": ("run", np.arange(n, dtype=np.int32)),
         "frame": ("frame", np.asarray(res.frames, dtype=np.int32)),

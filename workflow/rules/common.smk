@@ -14,6 +14,8 @@ import json
 # `conda env export`, and fail where conda is absent.) README, "Software deployment".
 ENV = "../../envs/grassego.yaml"
 
+from grassego.uncertainty import FIGURES as UNCERTAINTY_FIGURES
+
 RESULTS = config["results"]
 BATCHES = list(range(config["design"]["n_batches"]))
 SEEDS = list(config["ego"]["seeds"])
@@ -37,6 +39,10 @@ CALIBRATION = canonical(
 
 
 REF = config["reference"]
+#: The known answer in validation mode (a forward reference), else None.
+TARGET = REF["forward"]["target"] if REF["source"] == "forward" else None
+#: The uncertainty step (rule `uncertainty`) runs and feeds the report.
+UNCERTAINTY = config["uncertainty"]["enabled"]
 
 
 def reference_inputs(wildcards):

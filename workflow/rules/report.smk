@@ -1,5 +1,6 @@
-# Summary table and JSON (optima, delta, physical fidelity beside the MD), figures
-# (convergence, fields, stress-strain, band profiles, delta history) and the inputs of the
+# Summary table and JSON (optima, delta, physical fidelity beside the MD, and the uncertainty
+# step's block), figures (convergence, fields, stress-strain, band profiles, delta history; the
+# uncertainty step's profiles, pairs, Sobol indices and verdict table) and the inputs of the
 # Snakemake HTML report (`snakemake --report results/report.html`).
 
 FIGURES = [
@@ -10,15 +11,43 @@ FIGURES = [
     "stress_strain",
     "band_profiles",
 ]
-TARGET = REF["forward"]["target"] if REF["source"] == "forward" else None
+# The uncertainty step's files, and below its report items, when it is enabled.
+UNCERTAINTY_INPUTS = (
+    {
+        "uncertainty": rules.uncertainty.output.summary,
+        "uncertainty_data": rules.uncertainty.output.data,
+    }
+    if UNCERTAINTY
+    else {}
+)
 
 
 rule report:
     input:
+        **UNCERTAINTY_INPUTS,
         reference=rules.reference.output.fields,
         training=rules.collect.output.training,
         results=expand(res("ego/seed_{seed}/result.nc"), seed=SEEDS),
     output:
+        **(
+            {
+                "uncertainty_figures": [
+                    report(
+                        res(f"figures/{name}.png"),
+                        caption=f"../report/{name}.rst",
+                        category="Uncertainty",
+                    )
+                    for name in UNCERTAINTY_FIGURES
+                ],
+                "uncertainty_table": report(
+                    res("summary/uncertainty.html"),
+                    caption="../report/uncertainty_table.rst",
+                    category="Uncertainty",
+                ),
+            }
+            if UNCERTAINTY
+            else {}
+        ),
         summary=res("summary/summary.csv"),
         summary_json=res("summary/summary.json"),
         figures=[
