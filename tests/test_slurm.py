@@ -33,14 +33,15 @@ import pytest
 import xarray as xr
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
+
 PROFILE = ROOT / "config" / "profiles" / "slurm"
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
 TEST_OPTIONS = ["--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks",
                 "2", "--slurm-keep-successful-logs"]
 #: Every job of the test case: one per rule except `all`, one per batch and per seed.
 JOBS = {"reference": [""], "design": [""], "simulate": ["0", "1"], "collect": [""],
-        "ego": ["0", "1"], "report": [""]}
+        "ego": ["0", "1"], "uncertainty": [""], "report": [""]}
 CLUSTER = os.environ.get("GRASSEGO_SLURM_DIR")
 
 pytestmark = pytest.mark.skipif(
