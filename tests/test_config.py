@@ -25,7 +25,8 @@ def _load(name: str = "config/config.yaml") -> dict:
 
 
 @pytest.mark.parametrize("name", ["config/config.yaml", "config/examples/paper_validation.yaml",
-                                  "config/examples/paper_cuzr.yaml", "config/examples/lj2d.yaml"])
+                                  "config/examples/paper_cuzr.yaml", "config/examples/lj2d.yaml",
+                                  "config/examples/cuzr3d.yaml"])
 def test_shipped_configs_are_valid(name):
     cfg = _load(name)
     check_config(cfg, ROOT)
