@@ -61,7 +61,7 @@ from grassego.coarse_grain import PlaneCell, coarse_grain, grid_centres, sparse_
 from grassego.errors import InputError
 from grassego.fields import build_reference, write_reference
 from grassego.lammps_dump import column_map, scan_series
-from grassego.lammps_log import PRESSURE_TO_GPA, shear_rate, stress_strain
+from grassego.lammps_log import PRESSURE_TO_GPA, select_rows, shear_rate, stress_strain
 from grassego.structure import neighbour_cutoff, rdf_first_minimum
 
 log = logging.getLogger(__name__)
@@ -233,10 +233,8 @@ def read_dumps(dumps: Sequence[str | os.PathLike], *, log_file: str | os.PathLik
     series = scan_series(dumps)
     files, frame_file = series.files, series.frame_file
     # the log first: its problems show before the frames are processed
-    log_curve = (_log_stress(log_file, s.stress_column, s.units, series.steps)
-                 if log_file is not None else None)
-    rate = (_rate_attrs(log_file, s.stress_column, s.units, series.steps)
-            if log_file is not None else {})
+    log_curve, rate = (_log_stress(log_file, s.stress_column, s.units, series.steps)
+                       if log_file is not None else (None, {}))
     per_atom_stress = s.stress_column if log_file is None else None
     mapping = column_map(series.columns, files[0], s.pe_column, per_atom_stress)
     unwrapped = any(c in series.columns for c in ("xu", "yu", "zu"))
@@ -379,23 +377,20 @@ def _check_finite(per_atom: Iterable[tuple[str, np.ndarray]], path: Path, k: int
 
 
 def _log_stress(log_file: str | os.PathLike, stress_column: str, units: str,
-                steps: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, str]:
-    """(strain_ss, τ, description) from the log's thermo rows over the dump timesteps
-    ``steps`` (first, last); τ in GPa (metal, real) or reduced (lj)."""
+                steps: tuple[int, int]) -> tuple[tuple[np.ndarray, np.ndarray, str], dict]:
+    """((strain_ss, τ, description), rate attributes) from the log's thermo rows over the dump
+    timesteps ``steps`` (first, last), read once: τ in GPa (metal, real) or reduced (lj); the
+    MD's mean shear rate (:func:`grassego.lammps_log.shear_rate`) per second, or per τ."""
+    rows = select_rows(log_file, stress_column, steps)
     strain_ss, stress = stress_strain(log_file, stress_column=stress_column, units=units,
-                                      steps=steps)
-    return strain_ss, stress, (f"{Path(log_file).name}: thermo column {stress_column}, "
-                               f"tau = -{stress_column} x {PRESSURE_TO_GPA[units]:g}, "
-                               f"strain = Δxy/ly, steps {steps[0]}-{steps[1]}")
-
-
-def _rate_attrs(log_file: str | os.PathLike, stress_column: str, units: str,
-                steps: tuple[int, int]) -> dict:
-    """The MD's mean shear rate over the dump timesteps as NetCDF attributes
-    (:func:`grassego.lammps_log.shear_rate`): per second, or per τ for lj units."""
-    rate, dt = shear_rate(log_file, stress_column=stress_column, units=units, steps=steps)
-    return {"md_shear_rate": rate, "md_shear_rate_units": "1/tau" if units == "lj" else "1/s",
-            "md_timestep": dt}
+                                      steps=steps, rows=rows)
+    rate, dt = shear_rate(log_file, units=units, rows=rows)
+    description = (f"{Path(log_file).name}: thermo column {stress_column}, "
+                   f"tau = -{stress_column} x {PRESSURE_TO_GPA[units]:g}, "
+                   f"strain = Δxy/ly, steps {steps[0]}-{steps[1]}")
+    return ((strain_ss, stress, description),
+            {"md_shear_rate": rate, "md_shear_rate_units": "1/tau" if units == "lj" else "1/s",
+             "md_timestep": dt})
 
 
 def _atom_stress(stress_column: str, units: str, strain: np.ndarray, frame_stress: np.ndarray

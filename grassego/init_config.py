@@ -247,8 +247,7 @@ class Derivation:
     @property
     def constants(self) -> ModelConstants:
         """The model constants the box is derived with (the MD's shear rate where known)."""
-        return (ModelConstants() if self.rate is None
-                else ModelConstants(strain_rate_per_s=self.rate))
+        return _constants(self.rate)
 
     @property
     def results(self) -> str:
@@ -277,6 +276,11 @@ class Derivation:
                 "report": {"field_strains": list(self.fields.values)}}
 
 
+def _constants(rate: float | None) -> ModelConstants:
+    """The default model constants, with the MD's shear rate [1/s] where known."""
+    return ModelConstants() if rate is None else ModelConstants(strain_rate_per_s=rate)
+
+
 def _schema_default(schema: dict, section: str, key: str) -> list:
     """Default of ``section.key`` in the config schema."""
     return schema["properties"][section]["properties"][key]["default"]
@@ -292,7 +296,7 @@ def derive(ref: str, out: str, schema: dict) -> Derivation:
                               "config/examples/lj2d.yaml (solver.units: lj)")
     rate = ds.attrs.get("md_shear_rate")
     rate = float(f"{float(rate):.3g}") if rate is not None else None
-    constants = ModelConstants() if rate is None else ModelConstants(strain_rate_per_s=rate)
+    constants = _constants(rate)
     strain_ss, stress = ds["strain_ss"].values, ds["stress_strain"].values.astype(np.float64)
     frames = ds["strain"].values
     try:

