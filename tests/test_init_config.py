@@ -22,6 +22,7 @@ from grassego.config import check_config, validate_schema
 from grassego.fields import build_reference, read_reference, write_reference
 from grassego import init_config
 from grassego.init_config import SCHEMA, choose_strains, mean_chi_bounds
+from grassego.objective import ObjectiveConfig
 from grassego.stz import ModelConstants
 
 #: The paper's published CuZr optimum (section 5.4) and its validation target (section 5.3).
@@ -76,12 +77,14 @@ def test_cuzr_values_contain_the_paper_points(cuzr_case, cuzr_reference_path):
         for name, value in point.items():
             lo, hi = params[name]
             assert lo < value < hi, f"{label} {name} = {value} outside [{lo}, {hi}]"
-    assert params["s_y"] == pytest.approx([0.52 * 1.5411, 0.75 * 1.5411], abs=1e-3)
+    assert params["s_y"] == pytest.approx([0.4 * 1.5411, 0.8 * 1.5411], abs=1e-3)
     pe0 = read_reference(cuzr_reference_path)["pe"].values[0]
     assert params["E0"][1] < pe0.min()  # chi > 0 everywhere at every point of the box
     assert cfg["objective"]["snapshot_strains"] == [0.02, 0.04, 0.06, 0.08, 0.09, 0.1, 0.2,
                                                     0.35, 0.5]
     assert cfg["report"]["field_strains"] == [0.1, 0.2, 0.35, 0.5]
+    # the peak (γ 0.088) gives back the authors' window 0.075-0.14 to a thousandth
+    assert cfg["objective"]["overshoot_window"] == pytest.approx([0.075, 0.14], abs=1.1e-3)
     assert "solver" in cfg and "lx_A" not in cfg["solver"]["constants"]  # the reference's cell
     assert "400 x 400 A" in text
 
@@ -113,7 +116,15 @@ def test_cuzr_config_runs_as_it_is(cuzr_case):
 def test_synthetic_modulus_and_stress_box(tmp_path, monkeypatch):
     cfg = _generate(tmp_path, monkeypatch, _synthetic(tmp_path / "ref.nc", mu=20.0, peak=1.2))
     assert cfg["solver"]["constants"]["mu_GPa"] == 20.0
-    assert cfg["parameters"]["s_y"] == [0.624, 0.9]
+    assert cfg["parameters"]["s_y"] == [0.48, 0.96]
+
+
+def test_overshoot_window_follows_the_peak_strain(tmp_path, monkeypatch):
+    # τ = 0.01 + 20 γ capped at 3.2 GPa peaks at γ = 0.1595 (first point at the cap: 0.16)
+    cfg = _generate(tmp_path, monkeypatch, _synthetic(tmp_path / "ref.nc", mu=20.0, peak=3.2))
+    assert cfg["objective"]["overshoot_window"] == [0.136, 0.256]
+    cal = ObjectiveConfig.from_config(cfg["objective"])
+    assert cal.overshoot_window == (0.136, 0.256)
 
 
 def test_low_outlier_caps_e0_below_the_lowest_energy(tmp_path, monkeypatch):

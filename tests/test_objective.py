@@ -79,6 +79,25 @@ def test_overshoot_variant_weights_the_stress_error_on_the_overshoot_window(cuzr
     assert over == pytest.approx((5 * 0.2 * n_win + 0.1 * (n - n_win)) / n, abs=1e-6)
 
 
+def test_overshoot_window_is_a_setting(cuzr):
+    runs = _runs_from_reference(cuzr, [1.0], [0.0])
+    ss = runs["strain_ss"].values
+    moved = (0.2, 0.3)  # a later peak's window: the default window's errors count once
+    window = (ss >= moved[0]) & (ss < moved[1])
+    runs["tau_mean"].values[0, window] += 0.2
+    cfg = ObjectiveConfig.from_config({"variant": "overshoot", "overshoot_window": list(moved)})
+    assert cfg.overshoot_window == moved
+    grid = (ss > 0) & (ss <= cuzr["strain_ss"].values.max())
+    n_win, n = int((window & grid).sum()), int(grid.sum())
+    d = evaluate(cuzr, runs, cfg)["d_stress"].values[0]
+    assert d == pytest.approx(5 * 0.2 * n_win / n, abs=1e-6)
+    default = evaluate(cuzr, runs, ObjectiveConfig(variant="overshoot"))["d_stress"].values[0]
+    assert default == pytest.approx(0.2 * n_win / n, abs=1e-6)
+    for bad in ([0.14, 0.075], [0.1], [-0.1, 0.1], [0.1, float("nan")]):
+        with pytest.raises(ValueError, match="overshoot_window"):
+            ObjectiveConfig.from_config({"overshoot_window": bad})
+
+
 def test_aligned_variant_forgives_a_band_offset_of_a_few_rows_only(cuzr):
     runs = _runs_from_reference(cuzr, [1.0, 1.0, 1.0], [0.0, 0.0, 0.0])
     exy = runs["exy"].values
