@@ -60,10 +60,13 @@ so the window is those fractions of the reference's peak strain (three decimals)
 the CuZr value on data that peak later weights the rounded pre-peak rise instead of the peak and
 pulls the calibration to a model whose stress never reaches the MD's peak.
 
-**Strains.** ``objective.snapshot_strains`` and ``report.field_strains``: the schema's defaults
-(the paper's nine snapshot strains, the four report strains) that match a frame of the reference
-and the model reaches (γ ≤ ``max_strain``), unless fewer than half of them do: then as many frame
-strains beyond the first frame, evenly spaced.
+**Strains.** ``objective.snapshot_strains`` and ``report.field_strains``: the strains of the
+reference frames that match the schema's defaults (the paper's nine snapshot strains, the four
+report strains; a frame within a quarter of the frame spacing of a default), each frame once and
+only frames the model reaches (γ ≤ ``max_strain``), unless fewer than half of the defaults find
+a frame: then as many frame strains beyond the first frame, evenly spaced. Writing the frame's
+own strain keeps MD and model compared at one strain (dumps every 0.05 turn the defaults 0.04
+and 0.06 into the one frame 0.05, compared with the model at 0.05, not at 0.04 and 0.06).
 
 **Reference and results.** ``reference.legacy.path`` is the reference path as given (relative to
 where the workflow runs); ``results`` is ``results/<stem of the written file>``.
@@ -223,18 +226,20 @@ def outward(lo: float, hi: float) -> tuple[float, float]:
 
 
 def choose_strains(frames: np.ndarray, defaults: Sequence[float], max_strain: float) -> Strains:
-    """``defaults`` [1] that match a frame strain (within a quarter of the median spacing, past
-    the first frame) up to ``max_strain``; if fewer than half do, as many of those frames' strains,
-    evenly spaced (the last one included)."""
+    """Strains [1] of the frames (past the first, up to ``max_strain``) that match ``defaults``
+    (within a quarter of the median spacing), each once, in order; if fewer than half of the
+    defaults match, as many of those frames' strains, evenly spaced (the last one included)."""
     frames = np.asarray(frames, np.float64)
     tol = 0.25 * float(np.median(np.diff(frames)))
     usable = frames[1:][frames[1:] <= max_strain * (1 + 1e-9)]
     if usable.size == 0:
         raise ValueError(f"no frame past the first lies at a strain the model reaches "
                          f"(max_strain {max_strain:g})")
-    hits = tuple(s for s in defaults if np.min(np.abs(usable - s)) <= tol)
+    matched = [int(np.argmin(np.abs(usable - s))) for s in defaults]
+    hits = [i for i, s in zip(matched, defaults) if abs(usable[i] - s) <= tol]
     if 2 * len(hits) >= len(defaults):
-        return Strains(hits, defaults=True)
+        frames_hit = dict.fromkeys(hits)  # each frame once, in order
+        return Strains(tuple(round(float(usable[i]), 6) for i in frames_hit), defaults=True)
     idx = np.unique(np.round(np.linspace(0, usable.size - 1, min(len(defaults), usable.size))))
     return Strains(tuple(round(float(usable[int(i)]), 6) for i in idx), defaults=False)
 
@@ -353,7 +358,7 @@ def _strains_note(chosen: Strains, frames: tuple[float, float], what: str) -> st
     """Comment on a chosen strain list."""
     span = f"frames at strain {frames[0]:g} to {frames[1]:g}"
     if chosen.defaults:
-        return f"the schema's defaults ({what}) that match the reference's {span}"
+        return f"the reference's frames nearest the schema's defaults ({what}); {span}"
     return f"too few of the schema's defaults ({what}) match the {span}: frames, evenly spaced"
 
 

@@ -150,6 +150,10 @@ def test_strains_beyond_the_model_are_not_chosen():
     chosen = choose_strains(frames, [0.1, 0.6, 0.8, 1.0], max_strain=0.5)
     assert chosen.values == (0.05, 0.2, 0.35, 0.5) and not chosen.defaults
     assert choose_strains(frames, [0.1, 0.5], max_strain=0.5).values == (0.1, 0.5)
+    # dumps every 0.05: 0.04 and 0.06 are the frame 0.05, 0.09 and 0.1 the frame 0.1, 0.02 none
+    coarse = choose_strains(np.linspace(0.0, 0.5, 11), [0.02, 0.04, 0.06, 0.08, 0.09, 0.1, 0.2,
+                                                        0.35, 0.5], max_strain=0.5)
+    assert coarse.values == (0.05, 0.1, 0.2, 0.35, 0.5) and coarse.defaults
     with pytest.raises(ValueError, match="no frame past the first"):
         choose_strains(np.array([0.0, 0.6, 0.7]), [0.1, 0.5], max_strain=0.5)
 
