@@ -107,7 +107,8 @@ MIN_ELASTIC_POINTS = 3
 SY_PEAK_FRACTIONS = (0.4, 0.8)
 #: c0 bounds [1]: the paper's.
 C0_BOUNDS = (0.05, 1.0)
-#: Overshoot window as fractions of the peak strain: the authors' 0.075–0.14 over the CuZr MD's 0.088.
+#: Overshoot window as fractions of the peak strain: the authors' 0.075–0.14 over the CuZr
+#: MD's peak strain 0.088.
 WINDOW_PEAK_FRACTIONS = (0.85, 1.6)
 #: Decades, either way, between the STZ rate at the mean initial χ and the applied shear rate.
 RATE_DECADES = 2.0
