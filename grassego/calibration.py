@@ -22,7 +22,7 @@ from grassego.errors import GrassegoError
 from grassego.fields import build_reference
 from grassego.objective import (ObjectiveConfig, distances_dataset, nearest_frames,
                                 series_from_dataset)
-from grassego.settings import reject_unknown_keys
+from grassego.settings import settings_from
 from grassego.status import RUN_STATUS, elastic_runs, scored_statuses, status_names
 from grassego.threads import torch_threads
 
@@ -70,8 +70,7 @@ class SolverSettings:
     @classmethod
     def from_config(cls, solver: Mapping[str, Any]) -> "SolverSettings":
         """From the workflow config's ``solver`` section (unknown keys are an error)."""
-        reject_unknown_keys(cls, solver, "solver")
-        return cls(**solver)
+        return settings_from(cls, solver, "solver")
 
 
 def resolve_device(name: str) -> str:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
-from grassego.settings import reject_unknown_keys
+from grassego.settings import settings_from
 
 
 def check_bounds(bounds: np.ndarray | list) -> np.ndarray:
@@ -112,8 +112,7 @@ class DesignSettings:
     @classmethod
     def from_config(cls, design: Mapping[str, Any]) -> "DesignSettings":
         """From the workflow config's ``design`` section (unknown keys are an error)."""
-        reject_unknown_keys(cls, design, "design")
-        return cls(**design)
+        return settings_from(cls, design, "design")
 
 
 def parameter_box(parameters: Mapping[str, Sequence[float]]) -> tuple[list[str], np.ndarray]:

@@ -36,7 +36,7 @@ import numpy as np
 import torch
 import xarray as xr
 
-from grassego.settings import reject_unknown_keys
+from grassego.settings import settings_from
 from grassego.errors import InputError
 from grassego.fields import engineering_shear
 from grassego.grassmann import (METRICS, SPACES, UNEQUAL, frobenius_distance, grassmann_distance,
@@ -115,14 +115,13 @@ class ObjectiveConfig:
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> "ObjectiveConfig":
         """From the workflow config's ``objective`` section (unknown keys are an error)."""
-        reject_unknown_keys(cls, cfg, "objective")
         kw = dict(cfg)
         for key in ("snapshot_strains", "weights", "overshoot_window"):
             if key in kw:
                 kw[key] = tuple(float(v) for v in kw[key])
         if isinstance(kw.get("rank"), list):
             kw["rank"] = tuple(kw["rank"])
-        return cls(**kw)
+        return settings_from(cls, kw, "objective")
 
 
 @dataclass

@@ -17,7 +17,7 @@ from grassego.ego import EGOResult
 from grassego.fidelity import row_profile
 from grassego.fields import engineering_shear
 from grassego.objective import nearest_frames
-from grassego.settings import reject_unknown_keys
+from grassego.settings import settings_from
 from grassego.stz import ModelConstants, chi_from_energy
 from grassego.summary import REFERENCE_LABEL
 
@@ -44,11 +44,10 @@ class ReportSettings:
     @classmethod
     def from_config(cls, report: Mapping[str, Any]) -> "ReportSettings":
         """From the workflow config's ``report`` section (unknown keys are an error)."""
-        reject_unknown_keys(cls, report, "report")
         kw = dict(report)
         if "field_strains" in kw:
             kw["field_strains"] = tuple(float(s) for s in kw["field_strains"])
-        return cls(**kw)
+        return settings_from(cls, kw, "report")
 
 
 def reference_teff(reference: xr.Dataset, frames: Sequence[int], point: Mapping[str, float],

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
-from grassego.settings import reject_unknown_keys
+from grassego.settings import settings_from
 from grassego.surrogate import GPConfig
 
 ACQUISITIONS = ("log_nei", "log_ei")
@@ -145,9 +145,7 @@ class EGOSettings:
     @classmethod
     def from_mapping(cls, cfg: Mapping[str, Any]) -> "EGOSettings":
         """Build from a config mapping; ``gp`` may be a nested mapping of :class:`GPConfig` keys."""
-        reject_unknown_keys(cls, cfg, "EGO")
         kw = dict(cfg)
         if isinstance(kw.get("gp"), Mapping):
-            reject_unknown_keys(GPConfig, kw["gp"], "GP")
-            kw["gp"] = GPConfig(**kw["gp"])
-        return cls(**kw)
+            kw["gp"] = settings_from(GPConfig, kw["gp"], "GP")
+        return settings_from(cls, kw, "EGO")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from grassego.settings import reject_unknown_keys
+from grassego.settings import settings_from
 
 
 @dataclass(frozen=True)
@@ -79,8 +79,7 @@ class UncertaintySettings:
         """From the workflow config's ``uncertainty`` section (``enabled`` is the workflow's
         switch, not a setting); unknown keys are an error."""
         kw = {k: v for k, v in cfg.items() if k != "enabled"}
-        reject_unknown_keys(cls, kw, "uncertainty")
-        return cls(**kw)
+        return settings_from(cls, kw, "uncertainty")
 
     def real_evaluations(self, n_seeds: int, n_parameters: int) -> int:
         """Solver runs the analysis makes: its budget."""
