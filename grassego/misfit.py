@@ -38,6 +38,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from grassego.errors import InputError
 from grassego.init_config import elastic_modulus
 
 #: The elastic regime ends where the MD's secant modulus falls below this fraction of μ.
@@ -170,8 +171,13 @@ def diagnosis(md_strain: np.ndarray, md_stress: np.ndarray,
     """The ``misfit`` block of summary.json: the MD's regimes, the misfit (:func:`misfit`) of
     each labelled model curve ``curves`` (label → (strain, stress); None for a curve with a
     missing value: a failed run), and the sentence (:func:`sentence`) of the ``best`` one's,
-    which ran with ``dynamics``."""
-    regimes = md_regimes(md_strain, md_stress, source)
+    which ran with ``dynamics``. A curve whose regimes cannot be read (too few points before
+    its stress first exceeds the elastic fit's fraction of its peak) gives the sentence why."""
+    try:
+        regimes = md_regimes(md_strain, md_stress, source)
+    except InputError as exc:
+        return {"sentence": f"no diagnosis: {exc}", "of": best, "largest": None,
+                "dynamics": dynamics, "regimes": {}, "md": {}, "per_set": {}, "definition": ""}
     fits = {label: misfit(regimes, md_strain, md_stress, *curve)
             if np.all(np.isfinite(curve[1])) else None for label, curve in curves.items()}
     return {

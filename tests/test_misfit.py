@@ -90,3 +90,28 @@ def test_an_elastic_model_against_a_rounded_rise_names_the_pre_peak_regime():
     thermal = diagnosis(STRAIN, md, {"seed 0": (STRAIN, model)}, "seed 0", dynamics="linear")
     assert "solver.dynamics" not in thermal["sentence"]
     assert "even with the linear dynamics" in thermal["sentence"]
+
+
+def test_summary_opens_with_the_agreement_the_bounds_and_the_misfit():
+    from grassego.report import diagnosis_html
+    from grassego.summary import headline, summary_json
+
+    md = _rounded(STRAIN)
+    model = _sharp(STRAIN, peak_strain=0.10, peak=1.90, flow=1.5, drop=0.06)
+    out = diagnosis(STRAIN, md, {"seed 0": (STRAIN, model),
+                                 "seed 1": (STRAIN, np.full_like(STRAIN, np.nan))}, "seed 0")
+    assert out["per_set"]["seed 1"] is None and out["largest"] == "pre_peak"
+    uq = {"seeds_agree": False, "seed_agreement": "the seeds do not agree — …",
+          "parameters_at_bound": ["beta"], "verdicts": {}}
+    summary = {**headline(uq, out), "per_seed": []}
+    assert list(summary)[:4] == ["seeds_agree", "seed_agreement", "parameters_at_bound",
+                                 "misfit"]
+    assert '"flow": [\n        0.245,\n        0.5\n' in summary_json(summary)
+    page = diagnosis_html(summary)
+    assert page.index("the seeds do not agree") < page.index("Parameters at a bound: beta") \
+        < page.index("try `solver.dynamics: linear`") < page.index("<table>")
+    assert "run failed" in page
+    off = headline(None, out)
+    assert off["seeds_agree"] is None and "uncertainty.enabled" in off["seed_agreement"]
+    bad = diagnosis(STRAIN[:3], md[:3], {"seed 0": (STRAIN, model)}, "seed 0", source="r.nc")
+    assert bad["sentence"].startswith("no diagnosis: r.nc: only")
