@@ -28,8 +28,6 @@ import numpy as np
 
 from grassego.init_config import BOUND_RULES
 
-#: The verdict statuses, in the order of the module doc's rules.
-STATUSES = ("at_bound", "identified", "insensitive", "traded_off", "not_identified")
 #: Why a pair of parameters trades off, where the model says so.
 KNOWN_TRADEOFFS = {
     frozenset({"beta", "E0"}): "along χ = β(E − E0): both set the initial disorder",
@@ -38,9 +36,11 @@ KNOWN_TRADEOFFS = {
 
 @dataclass(frozen=True)
 class Verdict:
-    """``status`` (one of :data:`STATUSES`: the module doc's rules), ``text`` (one plain-words sentence), the trade-off ``partner`` (the
-    parameter most correlated with it, if at least ``tradeoff_rho``; else None) and ``rho``, its
-    strongest Spearman correlation with any other parameter."""
+    """``status`` (``at_bound``, ``identified``, ``insensitive``, ``traded_off`` or
+    ``not_identified``: the module doc's rules), ``text`` (one plain-words sentence), the
+    trade-off ``partner`` (the parameter most correlated with it, if at least
+    ``tradeoff_rho``; else None) and ``rho``, its strongest Spearman correlation with any other
+    parameter."""
 
     status: str
     text: str
@@ -110,17 +110,16 @@ def verdicts(names: Sequence[str], units: Mapping[str, str], intervals: np.ndarr
         pinned = _pinned_side(on_bound[i], seeds_on_bound.get(name, ()))
         flat = total[i] < insensitive_total and fraction > identified_fraction
         if pinned and on_bound[i] != "both" and not flat:
-            side = pinned
-            seeds = [sd for sd, sd_side in seeds_on_bound.get(name, ()) if sd_side == side]
+            seeds = [sd for sd, side in seeds_on_bound.get(name, ()) if side == pinned]
             status = "at_bound"
-            text = bound_text(name, units.get(name, ""), side, bounds[i, 0 if side == "lower"
-                                                                        else 1],
-                              on_bound[i] == side, seeds)
+            text = bound_text(name, units.get(name, ""), pinned,
+                              bounds[i, 0 if pinned == "lower" else 1], on_bound[i] == pinned,
+                              seeds)
             notes = [f"near-optimal over {span}", trade]
             if total[i] < insensitive_total:
                 notes.append(f"globally Δ depends little on it ({sobol})")
-        elif fraction <= identified_fraction:
-            notes = [trade, edge]
+        elif fraction <= identified_fraction:  # reaches no bound: at_bound otherwise
+            notes = [trade]
             if total[i] < insensitive_total:
                 notes.append(f"globally Δ depends little on it ({sobol}), but near the optimum "
                              "the data pin it")
