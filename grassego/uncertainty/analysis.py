@@ -300,6 +300,9 @@ def seed_agreement(results: Sequence[EGOResult], names: Sequence[str], seed_insi
     checks are judged: a point on the edge lands on either side by the noise alone; Δ
     ``delta_limit``). Returns ``seeds_agree`` (None for a single seed) and ``seed_agreement``,
     a sentence naming the seeds that lie outside and why."""
+    if len(results) < 2:
+        return {"seeds_agree": None,
+                "seed_agreement": "one seed only: no other optimum to compare it with"}
     outside = []
     for k, r in enumerate(results):
         why = [f"{', '.join(n for n, ok in zip(names, seed_inside[k]) if not ok)} outside "
@@ -309,9 +312,6 @@ def seed_agreement(results: Sequence[EGOResult], names: Sequence[str], seed_insi
         why = [w for w in why if w]
         if why:
             outside.append(f"seed {r.seed}'s optimum ({'; '.join(why)})")
-    if len(results) < 2:
-        return {"seeds_agree": None,
-                "seed_agreement": "one seed only: no other optimum to compare it with"}
     if not outside:
         text = (f"the {len(results)} seeds agree: every seed's optimum lies inside the "
                 "near-optimal region")
