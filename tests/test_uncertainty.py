@@ -215,6 +215,8 @@ def test_synthetic_intervals_and_verdicts(synthetic):
     assert checks["inside_within_noise"] >= 0.8 * checks["evaluations"]
     assert all(all(s["inside_interval"]) for s in synthetic.summary["seeds"].values())
     assert synthetic.summary["caveats"] == []
+    assert synthetic.summary["seeds_agree"] is True and synthetic.summary[
+        "parameters_at_bound"] == []
 
 
 def test_synthetic_profiles_rise_where_identified_and_stay_flat_where_traded(synthetic):
