@@ -132,6 +132,11 @@ def misfit(regimes: Regimes, md_strain: np.ndarray, md_stress: np.ndarray,
     return out
 
 
+def percent(fraction: float, decimals: int) -> str:
+    """``fraction`` as a signed percentage, e.g. ``+2 %`` (never ``-0``)."""
+    return f"{round(100 * fraction, decimals) + 0.0:+.{decimals}f} %"
+
+
 def largest(fit: Mapping[str, Any]) -> str:
     """The regime of ``fit`` (:func:`misfit`) with the largest mean absolute residual."""
     covered = {k: v["mean_abs"] for k, v in fit["residual"].items() if v is not None}
@@ -148,8 +153,8 @@ def sentence(regimes: Regimes, fit: Mapping[str, Any], dynamics: str = "athermal
     size = (f"mean |model − MD| {r['mean_abs']:.3g} GPa, the model "
             f"{'above' if r['mean'] > 0 else 'below'} on average")
     timing = (f"the model peaks at γ = {fit['peak_strain']:.3g}, the MD at {regimes.peak:.3g} "
-              f"({100 * fit['peak_strain_error']:+.0f} %), {100 * fit['peak_stress_error']:+.1f} "
-              "% in peak stress")
+              f"({percent(fit['peak_strain_error'], 0)}), "
+              f"{percent(fit['peak_stress_error'], 1)} in peak stress")
     head = f"The largest misfit is {REGIME_WORDS[worst]} ({size}; {timing})"
     if worst == "pre_peak" and dynamics == "athermal":
         return (f"{head}: the MD flows below its peak; the athermal model cannot: try "

@@ -17,6 +17,7 @@ from grassego.config import reference_cell
 from grassego.ego import EGOResult
 from grassego.fidelity import row_profile
 from grassego.fields import engineering_shear
+from grassego.misfit import percent
 from grassego.objective import nearest_frames
 from grassego.settings import settings_from
 from grassego.stz import ModelConstants, chi_from_energy
@@ -74,8 +75,7 @@ def diagnosis_html(summary: Mapping[str, Any]) -> str:
             res = [fit["residual"][r] for r in regimes]
             cells = [label, *("—" if v is None else f"{v['mean_abs']:.3g} ({v['mean']:+.3g})"
                               for v in res),
-                     f"{100 * fit['peak_strain_error']:+.0f} %",
-                     f"{100 * fit['peak_stress_error']:+.1f} %"]
+                     percent(fit["peak_strain_error"], 0), percent(fit["peak_stress_error"], 1)]
         rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
     return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Diagnosis</title>"
             "<style>table{border-collapse:collapse;font:13px sans-serif}td,th{border:1px solid "
