@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -19,12 +20,14 @@ import torch
 import xarray as xr
 
 from grassego.errors import GrassegoError
-from grassego.fields import build_reference
-from grassego.objective import (ObjectiveConfig, distances_dataset, nearest_frames,
+from grassego.fields import CG_WIDTH_ATTRS, build_reference
+from grassego.objective import (VARIANTS, ObjectiveConfig, distances_dataset, nearest_frames,
                                 series_from_dataset)
 from grassego.settings import settings_from
 from grassego.status import RUN_STATUS, elastic_runs, scored_statuses, status_names
 from grassego.threads import torch_threads
+
+log = logging.getLogger(__name__)
 
 
 def mark_elastic(runs: xr.Dataset, mu_GPa: float | np.ndarray) -> xr.Dataset:
@@ -120,7 +123,8 @@ class Calibration:
         ``solver.constants`` give ``lx_A``/``ly_A``; raises
         :class:`grassego.config.ConfigError` if those contradict the reference's grid, if the
         units are not the reference's, or if ``backend`` cannot run on ``device`` (e.g. ``cuda``
-        without a GPU)."""
+        without a GPU); warns where the objective would shift the fields by a coarse-graining
+        width the reference does not state."""
         from grassego.config import ConfigError, cell_problems, reference_cell, units_problems
         from grassego.stz import ModelConstants
         from grassego.stz.solver import choose_backend
@@ -141,6 +145,11 @@ class Calibration:
         self.model_constants = replace(ModelConstants(), **(reference_cell(self.reference)
                                                             | constants))
         self._ref_series = series_from_dataset(self.reference, "reference")
+        if (self._ref_series.cg_width_rows is None
+                and VARIANTS[self.objective.variant]["band_shift"]):
+            log.warning("the reference states no coarse-graining width (attribute %s): the "
+                        "%s objective compares its fields unshifted", CG_WIDTH_ATTRS[0],
+                        self.objective.variant)
         self.pe0 = np.asarray(self.reference["pe"].values[0], dtype=np.float64)
         self.pe_final = np.asarray(self.reference["pe"].values[-1], dtype=np.float64)
 
@@ -222,7 +231,10 @@ class Calibration:
         """A reference dataset from one forward run at ``target`` (paper §5.3 validation).
 
         Fields and the stress curve come from the run at every solver frame; ``pe`` is the
-        base reference's field at the nearest frame (it only initialises later runs).
+        base reference's field at the nearest frame (it only initialises later runs). The base's
+        coarse-graining width is kept: the run starts from the base's energy field, smoothed
+        over that width, so its band, like every run's, is placed only to within it (the
+        ``aligned`` objective's shift, :mod:`grassego.objective`).
         """
         params = pd.DataFrame({k: [float(v)] for k, v in {**self.fixed, **target}.items()})
         res = self.simulate(params)
@@ -244,7 +256,7 @@ class Calibration:
                    "source": "grassego forward run",
                    "target_parameters": ", ".join(f"{k}={v}" for k, v in params.iloc[0].items()),
                    **{k: v for k, v in self.reference.attrs.items()
-                      if k in ("attribution", "license")}},
+                      if k in ("attribution", "license", *CG_WIDTH_ATTRS)}},
         )
 
 

@@ -125,6 +125,23 @@ def build_reference(
 UNIT_SYSTEMS = ("physical", "lj")
 
 
+#: Attributes that state a reference's coarse-graining width c (the Gaussian window's): in Å
+#: (legacy imports) or in the unit of its ``x``/``y`` coordinates (``grassego ingest``: the
+#: dump's length unit, Å or σ).
+CG_WIDTH_ATTRS = ("coarse_graining_width_A", "coarse_graining_width")
+
+
+def coarse_graining_rows(ds: xr.Dataset) -> float | None:
+    """The reference's coarse-graining width c in grid rows along y: c over the mean spacing of
+    its ``y`` coordinate (both in one length unit); None where it states no width
+    (:data:`CG_WIDTH_ATTRS`)."""
+    width = next((ds.attrs[k] for k in CG_WIDTH_ATTRS if k in ds.attrs), None)
+    if width is None:
+        return None
+    y = np.asarray(ds["y"].values, dtype=np.float64)
+    return float(width) / float(np.mean(np.diff(y)))
+
+
 def reference_units(ds: xr.Dataset) -> str:
     """The unit system of a reference: ``"lj"`` when it was ingested from LAMMPS ``lj`` data
     (attribute ``lammps_units`` or the ``lj_units`` of its coordinates), else ``"physical"``

@@ -114,6 +114,16 @@ WINDOW_PEAK_FRACTIONS = (0.85, 1.6)
 RATE_DECADES = 2.0
 #: e-folds of the initial STZ rate per standard deviation of the frame-0 PE (at χ*).
 RATE_SPREAD = (0.25, 2.0)
+#: Parameter → how init-config derives its bounds, in words (the module doc's rules; the
+#: uncertainty verdicts name it where a parameter ends at a bound).
+BOUND_RULES = {
+    "c0": f"the paper's box {C0_BOUNDS[0]:g}–{C0_BOUNDS[1]:g}, as the data give c0 no scale",
+    "s_y": f"{SY_PEAK_FRACTIONS[0]:g}–{SY_PEAK_FRACTIONS[1]:g} × the MD's peak stress",
+    "beta": f"an initial STZ rate that varies by {RATE_SPREAD[0]:g}–{RATE_SPREAD[1]:g} e-folds "
+            "per standard deviation of the frame-0 PE",
+    "E0": f"a mean initial χ that puts the STZ rate within {RATE_DECADES:g} decades of the "
+          "shear rate, with χ > 0 in every cell",
+}
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,14 @@ Variants (``ObjectiveConfig.variant``, :data:`VARIANTS`):
   :data:`OVERSHOOT_WINDOW`, the authors' for the CuZr MD) weighted ×5, as in the authors'
   published calibration script;
 - ``aligned`` (default): ``overshoot``, and the field distance is the smallest over shifts of
-  the model's fields by up to 4 grid rows along y (one shift per run, common to all snapshots,
-  periodic). A continuum run localises where the initial coarse-grained energy is highest, a few
-  rows (less than the coarse-graining width) from where the MD band formed; unaligned, that
+  the model's fields along y by up to ``band_shift_widths`` coarse-graining widths c of the
+  reference (one shift per run, common to all snapshots, periodic), converted to grid rows with
+  the reference's row spacing (:meth:`ObjectiveConfig.band_shift_rows`; default 1 c: the CuZr
+  data's 50 Å = 4 rows of 12.5 Å). A continuum run localises where the initial coarse-grained
+  energy is highest, a few rows (less than c) from where the MD band formed; unaligned, that
   offset costs a sharp band more than a diffuse field costs, and pulls the calibration away
-  from shear banding (README, "The objective and its defaults").
+  from shear banding (README, "The objective and its defaults"). The energy field is smoothed
+  over c, so a band's position is not resolved more finely than that, on any grid.
 
 Field metrics: any of :data:`grassego.grassmann.METRICS`, or ``"frobenius"``: the relative
 Euclidean distance ‖Γ_ref − Γ‖_F / ‖Γ_ref‖_F on engineering shear strains (paper §4's
@@ -29,6 +32,7 @@ continuum and MD strains does not matter to them; Frobenius converts both to eng
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -38,7 +42,7 @@ import xarray as xr
 
 from grassego.settings import settings_from
 from grassego.errors import InputError
-from grassego.fields import engineering_shear
+from grassego.fields import coarse_graining_rows, engineering_shear
 from grassego.grassmann import (METRICS, SPACES, UNEQUAL, frobenius_distance, grassmann_distance,
                                 per_snapshot_ranks)
 from grassego.status import RUN_STATUS
@@ -50,11 +54,12 @@ PAPER_SNAPSHOT_STRAINS: tuple[float, ...] = (0.02, 0.04, 0.06, 0.08, 0.09, 0.1, 
 #: published calibration script for the CuZr MD, whose stress peaks at γ = 0.088. Other data
 #: peak elsewhere: ``grassego init-config`` places the window around the reference's peak.
 OVERSHOOT_WINDOW = (0.075, 0.14)
-#: Named objective variants (see the module doc).
-VARIANTS: dict[str, dict[str, float]] = {
-    "paper": {"overshoot_factor": 1.0, "max_band_shift": 0},
-    "overshoot": {"overshoot_factor": 5.0, "max_band_shift": 0},
-    "aligned": {"overshoot_factor": 5.0, "max_band_shift": 4},
+#: Named objective variants (see the module doc): the weight of the overshoot window's stress
+#: errors and whether the model's fields may shift along y (by ``band_shift_widths``).
+VARIANTS: dict[str, dict[str, Any]] = {
+    "paper": {"overshoot_factor": 1.0, "band_shift": False},
+    "overshoot": {"overshoot_factor": 5.0, "band_shift": False},
+    "aligned": {"overshoot_factor": 5.0, "band_shift": True},
 }
 
 
@@ -62,7 +67,9 @@ VARIANTS: dict[str, dict[str, float]] = {
 class ObjectiveConfig:
     """Settings of Δ: the workflow config's ``objective`` section (its defaults are the only
     ones). ``rank`` is a rank rule (see :class:`grassego.grassmann.RankRule`) or a list with
-    one per snapshot; ``unequal`` the policy for unequal ranks."""
+    one per snapshot; ``unequal`` the policy for unequal ranks; ``band_shift_widths`` the
+    largest shift of the model's fields along y that ``aligned`` tries, in coarse-graining
+    widths of the reference."""
 
     snapshot_strains: tuple[float, ...] = PAPER_SNAPSHOT_STRAINS
     weights: tuple[float, float] = (0.25, 0.75)
@@ -72,16 +79,24 @@ class ObjectiveConfig:
     unequal: str = "max"
     variant: str = "aligned"
     overshoot_window: tuple[float, float] = OVERSHOOT_WINDOW
+    band_shift_widths: float = 1.0
 
     @property
     def overshoot_factor(self) -> float:
         """Weight of the stress error on ``overshoot_window`` (1 = unweighted, eq. 40)."""
         return VARIANTS[self.variant]["overshoot_factor"]
 
-    @property
-    def max_band_shift(self) -> int:
-        """Largest row shift of the model's fields tried against the reference (0 = none)."""
-        return VARIANTS[self.variant]["max_band_shift"]
+    def band_shift_rows(self, width_rows: float | None, n_rows: int) -> int:
+        """Largest row shift of the model's fields tried against the reference (0 = none):
+        ``band_shift_widths`` × the reference's coarse-graining width in grid rows
+        ``width_rows`` (:func:`grassego.fields.coarse_graining_rows`), to the nearest row and at
+        most half the ``n_rows`` rows (periodic: larger shifts repeat smaller ones), under a
+        variant that shifts; else 0. A reference that states no width (``width_rows`` None)
+        gives no length to convert, and its fields are compared unshifted (0), as the paper
+        compares them; :class:`grassego.calibration.Calibration` logs a warning then."""
+        if not VARIANTS[self.variant]["band_shift"] or width_rows is None:
+            return 0
+        return min(int(math.floor(self.band_shift_widths * width_rows + 0.5)), n_rows // 2)
 
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
@@ -102,6 +117,9 @@ class ObjectiveConfig:
         if len(win) != 2 or not all(np.isfinite(win)) or not 0 <= win[0] < win[1]:
             raise ValueError(f"overshoot_window: need two finite strains 0 <= lo < hi, got "
                              f"{list(win)}")
+        if not (np.isfinite(self.band_shift_widths) and self.band_shift_widths >= 0):
+            raise ValueError(f"band_shift_widths: need a finite number >= 0, got "
+                             f"{self.band_shift_widths}")
         if not self.snapshot_strains:
             raise ValueError("snapshot_strains: at least one snapshot strain is needed")
         try:
@@ -119,6 +137,8 @@ class ObjectiveConfig:
         for key in ("snapshot_strains", "weights", "overshoot_window"):
             if key in kw:
                 kw[key] = tuple(float(v) for v in kw[key])
+        if "band_shift_widths" in kw:
+            kw["band_shift_widths"] = float(kw["band_shift_widths"])
         if isinstance(kw.get("rank"), list):
             kw["rank"] = tuple(kw["rank"])
         return settings_from(cls, kw, "objective")
@@ -133,6 +153,7 @@ class Series:
     strain_ss: np.ndarray | None = None  # (T,)
     stress: np.ndarray | None = None  # (N, T) GPa
     ok: np.ndarray = field(default=None)  # (N,) bool: runs whose outputs are usable
+    cg_width_rows: float | None = None  # coarse-graining width in rows (a reference's), if known
 
     def __post_init__(self) -> None:
         if self.ok is None:
@@ -159,6 +180,7 @@ def series_from_dataset(ds: xr.Dataset, source: str = "<dataset>") -> Series:
         strain_ss=np.asarray(ds["strain_ss"].values, dtype=np.float64) if stress is not None else None,
         stress=stress,
         ok=ok,
+        cg_width_rows=None if is_runs else coarse_graining_rows(ds),
     )
 
 
@@ -196,7 +218,8 @@ def field_distances(ref: Series, run: Series, cfg: ObjectiveConfig,
     finite = torch.isfinite(b).all(dim=(-1, -2))
     b = torch.where(finite[..., None, None], b, torch.zeros_like(b))
     best = None
-    for shift in range(-cfg.max_band_shift, cfg.max_band_shift + 1):
+    max_shift = cfg.band_shift_rows(ref.cg_width_rows, a.shape[-2])
+    for shift in range(-max_shift, max_shift + 1):
         bs = torch.roll(b, shift, dims=-2) if shift else b
         out = np.empty((b.shape[0], n_snap))
         ranks = np.empty(n_snap, dtype=np.int64)

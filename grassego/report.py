@@ -4,6 +4,7 @@ profiles) at the report strains. The numbers of the report are :mod:`grassego.su
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from os import PathLike
 from typing import Any, Mapping, Sequence
@@ -16,11 +17,14 @@ from grassego.config import reference_cell
 from grassego.ego import EGOResult
 from grassego.fidelity import row_profile
 from grassego.fields import engineering_shear
+from grassego.misfit import percent
 from grassego.objective import nearest_frames
 from grassego.settings import settings_from
 from grassego.stz import ModelConstants, chi_from_energy
 from grassego.summary import REFERENCE_LABEL
 
+#: The report's diagnosis page (beside the figures).
+DIAGNOSIS = "diagnosis.html"
 #: The report's figures, by name (``<name>.png``).
 FIGURES = ("convergence", "delta_history", "strain_fields", "teff_fields", "stress_strain",
            "band_profiles")
@@ -48,6 +52,39 @@ class ReportSettings:
         if "field_strains" in kw:
             kw["field_strains"] = tuple(float(s) for s in kw["field_strains"])
         return settings_from(cls, kw, "report")
+
+
+def diagnosis_html(summary: Mapping[str, Any]) -> str:
+    """summary.json's opening keys (:func:`grassego.summary.headline`) as a small HTML page:
+    whether the seeds agree, the parameters at a bound, the misfit sentence, and per seed the
+    mean |model − MD| stress [GPa] of each regime of the MD's curve and the peak errors."""
+    misfit = summary["misfit"]
+    lines = [summary["seed_agreement"],
+             f"Parameters at a bound: {', '.join(summary['parameters_at_bound'])}"
+             if summary.get("parameters_at_bound") else "",
+             misfit["sentence"]]
+    regimes = list(misfit["regimes"])
+    head = ["set", *(f"{r.replace('_', ' ')} γ {lo:.3g}–{hi:.3g} [GPa]"
+                     for r, (lo, hi) in misfit["regimes"].items()),
+            "peak strain error", "peak stress error"]
+    rows = []
+    for label, fit in misfit["per_set"].items():
+        if fit is None:
+            cells = [label, "run failed", *[""] * (len(head) - 2)]
+        else:
+            res = [fit["residual"][r] for r in regimes]
+            cells = [label, *("—" if v is None else f"{v['mean_abs']:.3g} ({v['mean']:+.3g})"
+                              for v in res),
+                     percent(fit["peak_strain_error"], 0), percent(fit["peak_stress_error"], 1)]
+        rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Diagnosis</title>"
+            "<style>table{border-collapse:collapse;font:13px sans-serif}td,th{border:1px solid "
+            "#bbb;padding:4px}p{font:13px sans-serif}</style></head><body>"
+            "<h3>What the calibration found, and what the model cannot follow</h3>"
+            + "".join(f"<p><b>{html.escape(line)}</b></p>" for line in lines if line)
+            + "<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"
+            + "".join(rows) + "</table><p>Cells: mean |model − MD| (mean model − MD). "
+            + html.escape(misfit["definition"]) + ".</p></body></html>\n")
 
 
 def reference_teff(reference: xr.Dataset, frames: Sequence[int], point: Mapping[str, float],

@@ -1,6 +1,8 @@
 """The calibration summary: every reported optimum (each seed's, and named comparison sets such
 as the paper's published optimum or the validation target) with its Δ, the spread over seeds,
-and the physical fidelity of each set (:mod:`grassego.fidelity`) beside the MD's.
+and the physical fidelity of each set (:mod:`grassego.fidelity`) beside the MD's; opening with
+whether the seeds agree, which parameters ended at a bound and what the model cannot follow
+(:func:`headline`).
 
 ``summary.json`` is strict JSON (:func:`summary_json`): a missing value (NaN, e.g. the Δ of a set
 whose run failed or a band width where no band formed) is ``null``, as is an infinite one.
@@ -104,6 +106,23 @@ def summary_dict(results: Mapping[int, EGOResult], names: Sequence[str],
                                           for n in names} for r in per_seed},
         }
     return out
+
+
+#: The uncertainty block's keys that summary.json repeats first (its opening lines).
+HEADLINE_KEYS = ("seeds_agree", "seed_agreement", "parameters_at_bound")
+
+
+def headline(uncertainty: Mapping[str, Any] | None, misfit: Mapping[str, Any]
+             ) -> dict[str, Any]:
+    """The first keys of summary.json: whether the seeds agree and which parameters ended at a
+    bound (:data:`HEADLINE_KEYS` of the uncertainty step's block; None where the step is off),
+    then the ``misfit`` block (:func:`grassego.misfit.diagnosis`)."""
+    if uncertainty is None:
+        first = {"seeds_agree": None, "seed_agreement": "not judged: the uncertainty step is "
+                 "off (uncertainty.enabled)", "parameters_at_bound": None}
+    else:
+        first = {k: uncertainty[k] for k in HEADLINE_KEYS}
+    return {**first, "misfit": dict(misfit)}
 
 
 def _json_ready(value: Any) -> Any:

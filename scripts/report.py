@@ -10,8 +10,9 @@ from grassego.atomic import atomic_path, write_text_atomic
 from grassego.calibration import Calibration
 from grassego.fields import read_reference
 from grassego.logsetup import setup_logging
-from grassego.report import ReportSettings, write_figures
-from grassego.summary import (parameter_sets, set_fidelity, summary_dict, summary_json,
+from grassego.misfit import diagnosis
+from grassego.report import ReportSettings, diagnosis_html, write_figures
+from grassego.summary import (headline, parameter_sets, set_fidelity, summary_dict, summary_json,
                               summary_table)
 from grassego.tables import read_table
 from grassego.uncertainty import FIGURES as UNCERTAINTY_FIGURES
@@ -43,14 +44,22 @@ with atomic_path(smk.output.summary) as tmp:
     table.to_csv(tmp, index=False, float_format="%.6g")
 n_initial = training.groupby("seed").size().to_dict()
 summary = summary_dict(results, names, deltas, fidelity, n_initial, cfg["objective"], target)
+best = f"seed {summary['best']['seed']}"
 uncertainty = hasattr(smk.input, "uncertainty")
 if uncertainty:
     uq_summary, uq_data = uncertainty_io.read(smk.input.uncertainty, smk.input.uncertainty_data)
     summary["uncertainty"] = uq_summary
+misfit = diagnosis(reference["strain_ss"].values, reference["stress_strain"].values,
+                   {label: (runs["strain_ss"].values, runs["tau_mean"].values[k])
+                    for k, label in enumerate(sets) if label.startswith("seed ")},
+                   best, cfg["solver"].get("dynamics", "athermal"), smk.input.reference)
+summary = {**headline(uq_summary if uncertainty else None, misfit), **summary}
+(log.warning if summary["seeds_agree"] is False else log.info)("%s", summary["seed_agreement"])
+log.info("misfit of %s: %s", best, misfit["sentence"])
 write_text_atomic(smk.output.summary_json, summary_json(summary))
+write_text_atomic(smk.output.diagnosis, diagnosis_html(summary))
 
 # ---- figures ---------------------------------------------------------------------------------
-best = f"seed {summary['best']['seed']}"
 write_figures(dict(zip(smk.params.figure_names, smk.output.figures)), reference, runs, deltas,
               results, max(n_initial.values()), strains, best, calib.model_constants, target)
 if uncertainty:

@@ -88,6 +88,7 @@ def test_forward_reference_recovers_zero_distance_at_the_target(calib):
     ref = calib.forward_reference(target)
     assert ref["exy"].attrs["shear_convention"] == "tensor"
     assert ref.sizes["frame"] == 101 and "t_eff" in ref
+    assert ref.attrs["coarse_graining_width_A"] == 50.0  # the base's: the aligned shift's unit
     assert float(ref["stress_strain"].max()) == pytest.approx(1.4736, abs=2e-3)  # golden peak
     validation = Calibration(ref, NAMES, ObjectiveConfig(), solver=SolverSettings(dtype="float32"))
     delta, status = validation.evaluate(np.array([list(target.values()),

@@ -10,7 +10,8 @@ import xarray as xr
 
 from grassego.cli import main
 from grassego.errors import InputError
-from grassego.fields import build_reference, read_reference, write_reference
+from grassego.fields import (build_reference, coarse_graining_rows, engineering_shear,
+                             read_reference, write_reference)
 from grassego.objective import (OVERSHOOT_WINDOW, ObjectiveConfig, PAPER_SNAPSHOT_STRAINS,
                                 evaluate, nearest_frames)
 from grassego.status import RUN_STATUS
@@ -196,3 +197,56 @@ def test_distance_cli_bad_file(tmp_path, cuzr_reference_path, capsys):
     bad.write_text("not netcdf")
     assert main(["distance", str(cuzr_reference_path), str(bad)]) == 2
     assert "bad.nc" in capsys.readouterr().err
+
+
+def _finer(ref: xr.Dataset, factor: int) -> xr.Dataset:
+    """``ref`` on a grid ``factor`` times finer along y (each row repeated; the same cell, the
+    same coarse-graining width attribute)."""
+    y = ref["y"].values
+    dy = float(y[1] - y[0]) / factor
+    fine_y = y[0] - (factor - 1) * dy / 2 + dy * np.arange(factor * y.size)
+    return build_reference(
+        pe=np.repeat(ref["pe"].values, factor, axis=1),
+        exy=np.repeat(engineering_shear(ref["exy"]).values, factor, axis=1),
+        strain=ref["strain"].values, x=ref["x"].values, y=fine_y,
+        strain_ss=ref["strain_ss"].values, stress_strain=ref["stress_strain"].values,
+        shear_convention="engineering", attrs=dict(ref.attrs))
+
+
+def test_band_shift_is_a_physical_length_the_same_on_every_grid(cuzr):
+    """One coarse-graining width (50 Å): 4 rows of the CuZr grid, 8 rows of one twice as fine;
+    a band three CuZr rows (37.5 Å) off is forgiven on both grids, ten rows (125 Å) off on
+    neither."""
+    cfg = ObjectiveConfig()
+    assert coarse_graining_rows(cuzr) == 4.0
+    assert cfg.band_shift_rows(coarse_graining_rows(cuzr), cuzr.sizes["y"]) == 4
+    fine = _finer(cuzr, 2)
+    assert fine["y"].values[1] - fine["y"].values[0] == 6.25
+    assert cfg.band_shift_rows(coarse_graining_rows(fine), fine.sizes["y"]) == 8
+    assert ObjectiveConfig(band_shift_widths=0.5).band_shift_rows(
+        coarse_graining_rows(fine), fine.sizes["y"]) == 4
+    for ref, rows in ((cuzr, 1), (fine, 2)):
+        runs = _runs_from_reference(ref, [1.0, 1.0], [0.0, 0.0])
+        exy = runs["exy"].values
+        exy[0] = np.roll(exy[0], 3 * rows, axis=-2)
+        exy[1] = np.roll(exy[1], 10 * rows, axis=-2)
+        d = evaluate(ref, runs, cfg)["d_field"].values
+        assert d[0] < 1e-6 and d[1] > 0.1
+
+
+def test_a_reference_without_a_coarse_graining_width_is_compared_unshifted(cuzr, caplog):
+    from grassego.calibration import Calibration
+
+    bare = cuzr.copy()
+    bare.attrs = {k: v for k, v in cuzr.attrs.items() if k != "coarse_graining_width_A"}
+    assert coarse_graining_rows(bare) is None
+    runs = _runs_from_reference(cuzr, [1.0], [0.0])
+    runs["exy"].values[0] = np.roll(runs["exy"].values[0], 3, axis=-2)
+    unshifted = evaluate(cuzr, runs, ObjectiveConfig(variant="overshoot"))["d_field"].values
+    assert evaluate(cuzr, runs)["d_field"].values[0] < 1e-6 < unshifted[0]
+    assert evaluate(bare, runs)["d_field"].values == pytest.approx(unshifted, abs=0)
+    with caplog.at_level("WARNING", logger="grassego.calibration"):
+        Calibration(bare, ["c0", "s_y", "beta", "E0"], ObjectiveConfig())
+    assert "states no coarse-graining width" in caplog.text
+    with pytest.raises(ValueError, match="band_shift_widths"):
+        ObjectiveConfig(band_shift_widths=-1.0)

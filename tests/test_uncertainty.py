@@ -215,6 +215,8 @@ def test_synthetic_intervals_and_verdicts(synthetic):
     assert checks["inside_within_noise"] >= 0.8 * checks["evaluations"]
     assert all(all(s["inside_interval"]) for s in synthetic.summary["seeds"].values())
     assert synthetic.summary["caveats"] == []
+    assert synthetic.summary["seeds_agree"] is True and synthetic.summary[
+        "parameters_at_bound"] == []
 
 
 def test_synthetic_profiles_rise_where_identified_and_stay_flat_where_traded(synthetic):
@@ -249,3 +251,70 @@ def test_settings_reject_bad_values():
     with pytest.raises(ValueError, match="unknown uncertainty settings"):
         UncertaintySettings.from_config({"enabled": True, "budget": 3})
     assert UncertaintySettings.from_config({"enabled": False, "seed": 3}).seed == 3
+
+
+# ---- an optimum outside the box: never identified; seeds that disagree say so first ------------
+PAPER_NAMES = ["c0", "s_y", "beta", "E0"]
+PAPER_BOX = np.array([[0.05, 1.0], [0.8, 1.15], [2.0, 15.0], [-3.39, -3.355]])
+
+
+def outside_delta(x: np.ndarray) -> np.ndarray:
+    """Smallest at u_β = −0.3, below the box's lower β bound; s_y identified at the middle of its
+    range; the same roughness as :func:`synthetic_delta`."""
+    u = (np.atleast_2d(x) - PAPER_BOX[:, 0]) / (PAPER_BOX[:, 1] - PAPER_BOX[:, 0])
+    smooth = 0.1 * (1 + 0.5 * (u[:, 0] - 0.5) ** 2 + 4 * (u[:, 1] - 0.5) ** 2
+                    + 4 * (u[:, 2] + 0.3) ** 2 + 0.5 * (u[:, 3] - 0.5) ** 2)
+    phase = np.sin(x @ np.array([12.9898, 78.233, 37.719, 4.581]) * 1e3) * 43758.5453
+    return smooth * (1 + ROUGHNESS * (2 * (phase - np.floor(phase)) - 1))
+
+
+def _outside_history(seed: int, n_valley: int) -> EGOResult:
+    """A random design and ``n_valley`` points that ran into the lower β bound (seed 1: none,
+    so its best stays far from the other's)."""
+    rng = np.random.default_rng(seed)
+    u = rng.uniform(size=(40, 4))
+    valley = np.column_stack([rng.uniform(size=n_valley), 0.5 + 0.05 * rng.standard_normal(
+        n_valley), np.abs(0.02 * rng.standard_normal(n_valley)), rng.uniform(size=n_valley)])
+    X = PAPER_BOX[:, 0] + np.clip(np.vstack([u, valley]), 0, 1) * np.ptp(PAPER_BOX, axis=1)
+    y = outside_delta(X)
+    i, n = int(np.argmin(y)), len(y)
+    return EGOResult(x_best=X[i], y_best=float(y[i]), X=X, y=y, status=["ok"] * n,
+                     iteration=np.zeros(n, dtype=int), acquisition=np.full(n, np.nan),
+                     tr_length=np.full(n, np.nan), wall_time=np.zeros(n), names=PAPER_NAMES,
+                     seed=seed, stop_reason="max_iter")
+
+
+def test_an_optimum_outside_the_box_is_never_identified(caplog):
+    with caplog.at_level("WARNING"):
+        uq = analyze([_outside_history(0, 80), _outside_history(1, 0)],
+                     lambda x: (outside_delta(x), ["ok"] * len(x)), SearchSpace(PAPER_BOX),
+                     settings=FAST, units={"beta": "1/eV"})
+    s = uq.summary
+    status = {n: v["status"] for n, v in s["verdicts"].items()}
+    assert status["beta"] == "at_bound" and status["s_y"] == "identified"
+    assert all(s["near_optimal"]["intervals"][n]["reaches_bound"] in (None, "both")
+               for n, st in status.items() if st == "identified")
+    text = s["verdicts"]["beta"]["text"]
+    assert text.startswith("at a bound: the near-optimal interval reaches the lower bound 2 1/eV")
+    assert ("widen the box (init-config's rule for it is an initial STZ rate that varies by "
+            "0.25–2 e-folds per standard deviation of the frame-0 PE) or the model cannot reach "
+            "the data") in text
+    assert s["parameters_at_bound"] == ["beta"]
+    # the seeds: seed 1 never came near; the summary says so first, and the log warns
+    assert list(s)[:2] == ["seeds_agree", "seed_agreement"] and s["seeds_agree"] is False
+    assert s["seed_agreement"].startswith("the seeds do not agree — outside the near-optimal "
+                                          "region: seed 1's optimum (")
+    assert "the seeds do not agree" in caplog.text and "beta: at a bound" in caplog.text
+    assert "<p><b>the seeds do not agree" in plots.verdict_html(s)
+
+
+def test_a_seed_optimum_on_a_bound_is_at_the_bound():
+    names, bounds = ["s_y", "beta"], np.array([[0.8, 1.15], [2.0, 15.0]])
+    v = verdicts(names, {"s_y": "GPa"}, np.array([[0.9, 0.95], [4.0, 5.0]]), bounds,
+                 np.array([0.3, 0.3]), np.full((2, 2), 0.3), np.eye(2), [None, None],
+                 identified_fraction=0.25, insensitive_total=0.05, tradeoff_rho=0.8,
+                 seeds_on_bound={"s_y": [(1, "upper")]})
+    assert v["s_y"].status == "at_bound" and v["beta"].status == "identified"
+    assert v["s_y"].text.startswith("at a bound: seed 1's optimum lies on the upper bound 1.15 "
+                                    "GPa — widen the box (init-config's rule for it is 0.4–0.8 × "
+                                    "the MD's peak stress)")

@@ -83,6 +83,7 @@ def test_workflow_end_to_end(tmp_path: Path):
                 "uncertainty/uncertainty.json", "uncertainty/uncertainty.nc",
                 "figures/uncertainty_profiles.png", "figures/uncertainty_pairs.png",
                 "figures/uncertainty_sobol.png", "summary/uncertainty.html",
+                "summary/diagnosis.html",
                 "logs/uncertainty.log", "benchmarks/uncertainty.tsv"):
         assert (results / rel).is_file(), rel
     with xr.open_dataset(results / "ego" / "seed_0" / "result.nc") as ds:
@@ -104,6 +105,12 @@ def test_workflow_end_to_end(tmp_path: Path):
                                       expected)
         np.testing.assert_array_equal(history["X"].values[:8], expected)
     summary = json.loads((results / "summary" / "summary.json").read_text())
+    assert list(summary)[:4] == ["seeds_agree", "seed_agreement", "parameters_at_bound",
+                                 "misfit"]
+    assert summary["seed_agreement"] == summary["uncertainty"]["seed_agreement"]
+    assert summary["misfit"]["regimes"]["pre_peak"] == [0.058, 0.088]  # the CuZr MD's
+    assert set(summary["misfit"]["per_set"]) == {"seed 0", "seed 1"}
+    assert summary["misfit"]["sentence"].startswith("The largest misfit is")
     assert [r["seed"] for r in summary["per_seed"]] == [0, 1]
     assert summary["delta_std"] > 0
     md = summary["fidelity"]["MD"]

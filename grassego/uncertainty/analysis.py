@@ -19,8 +19,11 @@ Steps (real evaluations in brackets; budget in :class:`UncertaintySettings`):
    each re-optimised profile evaluated for real];
 6. intervals: per parameter, the extent of the surrogate's near-optimal points and of every real
    evaluation (history, near-replicates, checks) whose h is within the same threshold;
-7. verdicts (:mod:`~grassego.uncertainty.verdict`), the seeds' optima beside the intervals, and
-   in validation mode whether the target lies inside them.
+7. verdicts (:mod:`~grassego.uncertainty.verdict`; a parameter whose interval reaches a bound,
+   or on a bound of which a seed's optimum lies, is ``at_bound``, never ``identified``), the
+   seeds' optima beside the intervals, whether the seeds agree (:func:`seed_agreement`: the
+   summary's first keys and a warning where they do not), and in validation mode whether the
+   target lies inside the intervals.
 """
 
 from __future__ import annotations
@@ -204,12 +207,21 @@ def analyze(results: Sequence[EGOResult], objective: Objective, space: SearchSpa
     rho = _spearman(sample)
 
     # 7. verdicts, seeds, target
-    verdict = verdicts(names, units or {}, intervals, bounds, sobol.total, sobol.total_interval,
-                       rho, on_bound, s.identified_fraction, s.insensitive_total, s.tradeoff_rho)
-    for name, v in verdict.items():
-        log.info("%s: %s", name, v.text)
     x_seeds = np.array([r.x_best for r in results])
+    seed_lo, seed_hi = x_seeds <= bounds[:, 0] + tol, x_seeds >= bounds[:, 1] - tol
+    seeds_on_bound = {n: [(r.seed, "lower" if seed_lo[k, i] else "upper")
+                          for k, r in enumerate(results) if seed_lo[k, i] or seed_hi[k, i]]
+                      for i, n in enumerate(names)}
+    verdict = verdicts(names, units or {}, intervals, bounds, sobol.total, sobol.total_interval,
+                       rho, on_bound, s.identified_fraction, s.insensitive_total, s.tradeoff_rho,
+                       seeds_on_bound)
+    for name, v in verdict.items():
+        (log.warning if v.status == "at_bound" else log.info)("%s: %s", name, v.text)
     seed_inside = (x_seeds >= intervals[:, 0]) & (x_seeds <= intervals[:, 1])
+    agreement = seed_agreement(results, names, seed_inside, to_h, threshold + margin,
+                               float(to_delta(threshold + margin)))
+    (log.warning if agreement["seeds_agree"] is False else log.info)(
+        "%s", agreement["seed_agreement"])
     checks = _checks(check_delta, check_h, check_status, check_mean, check_std, sigma,
                      threshold, margin)
     caveats = _caveats(checks, seed_inside, names, results, noise_method, region, real_in)
@@ -217,6 +229,8 @@ def analyze(results: Sequence[EGOResult], objective: Objective, space: SearchSpa
         log.warning("%s", line)
 
     summary: dict[str, Any] = {
+        **agreement,
+        "parameters_at_bound": [n for n, v in verdict.items() if v.status == "at_bound"],
         "method": _method_text(s, noise_method, log_h, space),
         "evaluations": evaluate.runs,
         "wall_time_s": round(time.perf_counter() - t_start, 1),
@@ -257,7 +271,8 @@ def analyze(results: Sequence[EGOResult], objective: Objective, space: SearchSpa
         "seeds": {n: {"optima": x_seeds[:, i].tolist(),
                       "spread": float(np.ptp(x_seeds[:, i])),
                       "std": float(np.std(x_seeds[:, i], ddof=1)) if len(results) > 1 else 0.0,
-                      "inside_interval": [bool(v) for v in seed_inside[:, i]]}
+                      "inside_interval": [bool(v) for v in seed_inside[:, i]],
+                      "on_bound": {str(sd): side for sd, side in seeds_on_bound[n]}}
                   for i, n in enumerate(names)},
         "verdicts": {n: {"status": v.status, "text": v.text} for n, v in verdict.items()},
         "caveats": caveats,
@@ -274,6 +289,37 @@ def analyze(results: Sequence[EGOResult], objective: Objective, space: SearchSpa
     log.info("uncertainty analysis done in %.1f s: %d real evaluations (%.1f s of them)",
              time.perf_counter() - t_start, evaluate.runs, evaluate.seconds)
     return Uncertainty(summary=summary, data=data)
+
+
+def seed_agreement(results: Sequence[EGOResult], names: Sequence[str], seed_inside: np.ndarray,
+                   to_h: Callable[[np.ndarray], np.ndarray], h_limit: float,
+                   delta_limit: float) -> dict[str, Any]:
+    """Whether the seeds, independent replicates, agree: every seed's optimum lies inside the
+    near-optimal region — inside each parameter's interval (``seed_inside`` (seeds, d)) and with
+    h(Δ) at most ``h_limit`` (the region's threshold widened by one noise margin, as the real
+    checks are judged: a point on the edge lands on either side by the noise alone; Δ
+    ``delta_limit``). Returns ``seeds_agree`` (None for a single seed) and ``seed_agreement``,
+    a sentence naming the seeds that lie outside and why."""
+    if len(results) < 2:
+        return {"seeds_agree": None,
+                "seed_agreement": "one seed only: no other optimum to compare it with"}
+    outside = []
+    for k, r in enumerate(results):
+        why = [f"{', '.join(n for n, ok in zip(names, seed_inside[k]) if not ok)} outside "
+               "the near-optimal intervals" if not seed_inside[k].all() else "",
+               f"delta {r.y_best:.4g} above the region's {delta_limit:.4g}"
+               if not float(to_h(np.array([r.y_best]))[0]) <= h_limit else ""]
+        why = [w for w in why if w]
+        if why:
+            outside.append(f"seed {r.seed}'s optimum ({'; '.join(why)})")
+    if not outside:
+        text = (f"the {len(results)} seeds agree: every seed's optimum lies inside the "
+                "near-optimal region")
+    else:
+        text = (f"the seeds do not agree — outside the near-optimal region: "
+                f"{'; '.join(outside)}. The answer depends on the seed: more iterations, or a "
+                "box or model that lets the seeds meet")
+    return {"seeds_agree": not outside, "seed_agreement": text}
 
 
 def _h_name(log_h: bool) -> str:

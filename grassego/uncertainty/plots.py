@@ -139,7 +139,8 @@ def plot_sobol(data: xr.Dataset, out: str | Path) -> Path:
 
 
 def verdict_html(summary: Mapping[str, Any]) -> str:
-    """The verdicts, intervals, indices and seeds' optima as a small HTML page."""
+    """The verdicts, intervals, indices and seeds' optima as a small HTML page, opening with
+    whether the seeds agree and which parameters are at a bound."""
     near, sobol, seeds = summary["near_optimal"], summary["sobol"], summary["seeds"]
     noise, checks = summary["noise"], near["checks"]
     rows = []
@@ -156,6 +157,11 @@ def verdict_html(summary: Mapping[str, Any]) -> str:
     head = ["parameter", "status", "verdict", "near-optimal interval", "first-order Sobol",
             "total Sobol", "seeds' optima"] + (["target inside"] if "target_inside" in summary
                                                else [])
+    first = [f"<b>{html.escape(summary['seed_agreement'])}</b>"] if "seed_agreement" in summary \
+        else []
+    if summary.get("parameters_at_bound"):
+        first.append(f"<b>At a bound: {html.escape(', '.join(summary['parameters_at_bound']))}"
+                     "</b> (the verdicts say what to do).")
     lines = [
         f"Objective noise ({html.escape(noise['method'])}): std of ln Δ "
         f"{_num(noise['std_log_delta'])}, of Δ {_num(noise['std_delta'])} "
@@ -170,7 +176,8 @@ def verdict_html(summary: Mapping[str, Any]) -> str:
     return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Uncertainty</title>"
             "<style>table{border-collapse:collapse;font:13px sans-serif}td,th{border:1px solid "
             "#bbb;padding:4px;vertical-align:top}p{font:13px sans-serif}</style></head><body>"
-            "<h3>Which parameters the data identify</h3><table><tr>"
+            "<h3>Which parameters the data identify</h3>"
+            + "".join(f"<p>{line}</p>" for line in first) + "<table><tr>"
             + "".join(f"<th>{h}</th>" for h in head) + "</tr>" + "".join(rows) + "</table>"
             + "".join(f"<p>{line}</p>" for line in lines) + "</body></html>\n")
 

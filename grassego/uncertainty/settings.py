@@ -31,7 +31,8 @@ class UncertaintySettings:
         deviations of the surrogate's best (on the GP's scale: log Δ by default).
     Verdict thresholds (:mod:`grassego.uncertainty.verdict`)
         ``identified_fraction``: a parameter whose near-optimal interval spans at most this
-        fraction of its range is identified; ``insensitive_total``: a total Sobol index below
+        fraction of its range is identified, unless it or a seed's optimum is at a bound
+        (``at_bound``); ``insensitive_total``: a total Sobol index below
         this means Δ is insensitive to it; ``tradeoff_rho``: an absolute Spearman correlation
         over the near-optimal set at least this large means two parameters trade off.
     ``seed``: seeds every random choice (perturbations, Sobol' scrambling, bootstrap, GP fit).

@@ -1,5 +1,6 @@
-# Summary table and JSON (optima, delta, physical fidelity beside the MD, and the uncertainty
-# step's block), figures (convergence, fields, stress-strain, band profiles, delta history; the
+# Summary table and JSON (whether the seeds agree, parameters at a bound, the misfit diagnosis,
+# optima, delta, physical fidelity beside the MD, and the uncertainty step's block), the
+# diagnosis page, figures (convergence, fields, stress-strain, band profiles, delta history; the
 # uncertainty step's profiles, pairs, Sobol indices and verdict table) and the inputs of the
 # Snakemake HTML report (`snakemake --report results/report.html`).
 
@@ -50,6 +51,11 @@ rule report:
         ),
         summary=res("summary/summary.csv"),
         summary_json=res("summary/summary.json"),
+        diagnosis=report(
+            res("summary/diagnosis.html"),
+            caption="../report/diagnosis.rst",
+            category="Calibration",
+        ),
         figures=[
             report(
                 res(f"figures/{name}.png"),
