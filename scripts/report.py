@@ -43,6 +43,7 @@ with atomic_path(smk.output.summary) as tmp:
     table.to_csv(tmp, index=False, float_format="%.6g")
 n_initial = training.groupby("seed").size().to_dict()
 summary = summary_dict(results, names, deltas, fidelity, n_initial, cfg["objective"], target)
+summary["units"] = calib.units.summary_block(table.columns)
 uncertainty = hasattr(smk.input, "uncertainty")
 if uncertainty:
     uq_summary, uq_data = uncertainty_io.read(smk.input.uncertainty, smk.input.uncertainty_data)
@@ -52,9 +53,10 @@ write_text_atomic(smk.output.summary_json, summary_json(summary))
 # ---- figures ---------------------------------------------------------------------------------
 best = f"seed {summary['best']['seed']}"
 write_figures(dict(zip(smk.params.figure_names, smk.output.figures)), reference, runs, deltas,
-              results, max(n_initial.values()), strains, best, calib.model_constants, target)
+              results, max(n_initial.values()), strains, best, calib.model_constants, calib.units,
+              target)
 if uncertainty:
     uncertainty_plots.write_all(uq_summary, uq_data,
                                 dict(zip(UNCERTAINTY_FIGURES, smk.output.uncertainty_figures)),
-                                smk.output.uncertainty_table)
+                                smk.output.uncertainty_table, calib.units)
 log.info("report written: best delta %.5f (%s)", summary["best"]["delta"], best)
