@@ -19,9 +19,24 @@ import numpy as np  # noqa: E402
 from grassego.atomic import atomic_path  # noqa: E402
 
 
+def figure_text(fig) -> str:
+    """Every title, axis and colour-bar label, legend entry and text of ``fig``, one per line
+    (in drawing order, each once): what a reader of the figure reads, tick numbers aside."""
+    texts = [fig.get_suptitle()]
+    for ax in fig.axes:
+        texts += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+        texts += [t.get_text() for t in ax.texts]
+        legend = ax.get_legend()
+        texts += [t.get_text() for t in legend.get_texts()] if legend is not None else []
+    return "\n".join(dict.fromkeys(t for t in texts if t))
+
+
 def _save(fig, out: str | Path) -> Path:
+    """Write ``fig`` as a PNG atomically, its text (:func:`figure_text`) in the PNG's
+    ``Description`` metadata, so that a figure's words and units can be searched."""
     with atomic_path(out, suffix=".png.tmp") as tmp:
-        fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
+        fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png",
+                    metadata={"Description": figure_text(fig)})
     plt.close(fig)
     return Path(out)
 
