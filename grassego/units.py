@@ -109,14 +109,13 @@ class Units:
         return self._entry(quantity)[1]
 
     def cf(self, quantity: str) -> dict[str, str]:
-        """NetCDF attributes of a variable of this quantity: ``{"units": name}``, or in reduced
-        units ``{"units": "1", "lj_units": name}`` (CF has no LJ units; the quantity is a bare
-        number)."""
+        """NetCDF attributes of a variable of this quantity: ``{"units": name}``, or for a
+        quantity reduced in LJ units ``{"units": "1", "lj_units": name}`` (CF has no LJ units;
+        the value is a bare number)."""
         name = self.name(quantity)
-        if self.reduced and quantity not in ("dimensionless", "time_s", "rate_s",
-                                             "density_kg_m3"):
-            return {"units": "1", "lj_units": name}
-        return {"units": name}
+        physical, _, lj, _ = _TABLE[quantity]
+        return {"units": "1", "lj_units": name} if self.reduced and lj != physical else {
+            "units": name}
 
     def axis(self, text: str, quantity: str) -> str:
         """A figure axis or colour-bar label: ``text [label]`` (``text`` alone if the quantity
@@ -145,13 +144,14 @@ class Units:
         """Column → ASCII unit name of every column of a summary table with a physical unit:
         the parameters, Δ and the fidelity features (band keys by their stem)."""
         out = {}
-        for column in columns:
-            stem = str(column).split("@")[0]
+        for column in map(str, columns):
+            stem = column.split("@")[0]
             if stem in ("band_row", "band_fwhm"):
-                out[str(column)] = GRID_ROWS
-            elif stem in SUMMARY_QUANTITIES or column in PARAMETER_QUANTITIES:
-                out[str(column)] = self.name(SUMMARY_QUANTITIES.get(stem) or
-                                             self.parameter_quantity(column))
+                out[column] = GRID_ROWS
+            elif stem in SUMMARY_QUANTITIES:
+                out[column] = self.name(SUMMARY_QUANTITIES[stem])
+            elif column in PARAMETER_QUANTITIES:
+                out[column] = self.name(PARAMETER_QUANTITIES[column])
         return out
 
     def summary_block(self, columns: Sequence[str]) -> dict[str, object]:

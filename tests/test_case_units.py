@@ -42,6 +42,10 @@ def test_lj_labels_follow_the_dimension():
         "c0": "", "s_y": "ε/σ²", "beta": "1/ε", "E0": "ε"}
     assert LJ2D.axis("x", "length") == "x [σ]"
     assert LJ2D.axis("T_eff", "temperature") == "T_eff [ε/k_B]"
+    assert LJ2D.cf("dimensionless") == {"units": "1"} and LJ2D.cf("time_s") == {"units": "s"}
+    assert LJ2D.summary_units(["set", "s_y", "delta", "flow_stress", "band_fwhm@0.5"]) == {
+        "s_y": "epsilon/sigma^2", "delta": "1", "flow_stress": "epsilon/sigma^2",
+        "band_fwhm@0.5": "grid rows"}
     # no LJ label names a physical unit (the solver's own clock aside: seconds in both)
     for units in (LJ2D, LJ3D):
         words = [f(q) for q in QUANTITIES for f in (units.name, units.label)]
