@@ -81,8 +81,9 @@ def _lj_reference(cuzr, cells: int | None = None):
 def test_lj_case_end_to_end_writes_only_lj_units(tmp_path: Path):
     """The .test case on an LJ-labelled 16 × 16 crop of its reference (`solver.units: lj`, the
     dimensional constants at the CuZr defaults' values; a quarter of the grid, so the runs are
-    four times faster than the .test case's): no output of the results directory names GPa, eV, Å or K, and each output names the LJ
-    unit where the metal case names its own (tests/test_workflow.py checks that one)."""
+    four times faster than the .test case's): no output of the results directory names GPa,
+    eV, Å or K, and each output names the LJ unit where the metal case names its own
+    (tests/test_workflow.py checks that one)."""
     cfg = yaml.safe_load((ROOT / ".test" / "config" / "config.yaml").read_text())
     reference = tmp_path / "lj_reference.nc"
     write_reference(_lj_reference(read_reference(ROOT / "resources/cuzr/reference.nc"), 16),

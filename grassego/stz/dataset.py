@@ -23,8 +23,9 @@ def to_runs_dataset(res: StzResult, params: Mapping[str, Iterable[float]] | None
 
     ``params`` defaults to ``res.params``; ``x``, ``y`` [Å] default to the cell centres of the
     solver grid ((i + ½)·dx). ``units``: the case's unit system, which every unit attribute
-    follows (:mod:`grassego.units`; the solver computes in the reference's units). The strain field is E_xy of the Green–Lagrange tensor
-    (``shear_convention="tensor"``), evaluated by the solver on the cell corners of the same index.
+    follows (:mod:`grassego.units`; the solver computes in the reference's units). The strain
+    field is E_xy of the Green–Lagrange tensor (``shear_convention="tensor"``), evaluated by the
+    solver on the cell corners of the same index.
     """
     constants = ModelConstants() if constants is None else constants
     n, _, ny, nx = res.exy.shape
