@@ -26,6 +26,7 @@ from grassego.objective import (VARIANTS, ObjectiveConfig, distances_dataset, ne
 from grassego.settings import settings_from
 from grassego.status import RUN_STATUS, elastic_runs, scored_statuses, status_names
 from grassego.threads import torch_threads
+from grassego.units import case_units
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class SolverSettings:
     """The workflow config's ``solver`` section (its defaults are the only ones): ``device``
     (``auto`` = ``cuda`` when torch sees a GPU, else ``cpu``), ``dtype`` of the solver state,
     ``backend`` (:data:`grassego.stz.solver.BACKENDS`), ``units`` the unit system of the
-    reference and the constants (:data:`grassego.fields.UNIT_SYSTEMS`; must be the
+    reference and the constants (:data:`grassego.units.UNIT_SYSTEMS`; must be the
     reference's), ``constants``: overrides of :class:`grassego.stz.ModelConstants` fields for
     every run."""
 
@@ -61,8 +62,7 @@ class SolverSettings:
 
     def __post_init__(self) -> None:
         from grassego.stz.solver import BACKENDS
-
-        from grassego.fields import UNIT_SYSTEMS
+        from grassego.units import UNIT_SYSTEMS
 
         for name, allowed in (("device", DEVICES), ("dtype", DTYPES), ("backend", BACKENDS),
                               ("units", UNIT_SYSTEMS)):
@@ -144,6 +144,8 @@ class Calibration:
             raise ConfigError(f"solver.backend: {self.solver.backend}: {exc}") from None
         self.model_constants = replace(ModelConstants(), **(reference_cell(self.reference)
                                                             | constants))
+        #: The case's unit system (the reference's; :mod:`grassego.units`): every output's labels.
+        self.units = case_units(self.reference)
         self._ref_series = series_from_dataset(self.reference, "reference")
         if (self._ref_series.cg_width_rows is None
                 and VARIANTS[self.objective.variant]["band_shift"]):
@@ -206,7 +208,8 @@ class Calibration:
 
         result = self.simulate(params, keep_frames, progress, chunk_done, batch_size, compile)
         runs = to_runs_dataset(result, params, x=self.reference["x"].values,
-                               y=self.reference["y"].values, constants=self.model_constants)
+                               y=self.reference["y"].values, constants=self.model_constants,
+                               units=self.units)
         return mark_elastic(runs, runs["mu_GPa"].values if "mu_GPa" in runs
                             else self.model_constants.mu_GPa)
 
@@ -218,7 +221,7 @@ class Calibration:
             keep_frames = self.snapshot_frames()
         runs = self.runs(params, keep_frames, progress, chunk_done)
         scores = distances_dataset(self._ref_series, series_from_dataset(runs, "runs"),
-                                   self.objective)
+                                   self.objective, units=self.units)
         return xr.merge([runs, scores], compat="override", combine_attrs="drop_conflicts")
 
     def evaluate(self, X: np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -252,6 +255,7 @@ class Calibration:
             stress_strain=res.tau_mean[0],
             shear_convention="tensor",
             extra={"t_eff": res.t_eff[0]},
+            units=self.units,
             attrs={"title": "Forward continuum STZ run used as a reference (validation mode)",
                    "source": "grassego forward run",
                    "target_parameters": ", ".join(f"{k}={v}" for k, v in params.iloc[0].items()),

@@ -17,6 +17,7 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 
 from grassego.errors import GrassegoError
+from grassego.units import case_units
 
 #: Parameters the STZ run always needs: calibrated (with bounds) or fixed (with a value).
 REQUIRED_PARAMETERS = ("c0", "s_y", "beta", "E0")
@@ -308,15 +309,16 @@ def cell_problems(reference, constants: Mapping[str, Any], source: str) -> list[
     """Explicit cell constants (``lx_A``, ``ly_A`` [Å] in ``constants``) that contradict the
     cell of the reference's grid (:func:`reference_cell`) by more than :data:`CELL_RTOL`.
     Without them the solver takes the reference's cell."""
-    cell = reference_cell(reference)
+    cell, length = reference_cell(reference), case_units(reference).label("length")
     out = []
     for key, extent in cell.items():
         if key not in constants:
             continue
         given, n = float(constants[key]), reference[key[1]].size
         if abs(extent - given) > CELL_RTOL * given:
-            out.append(f"solver.constants.{key}: {given:g} Å, but the reference grid ({n} cells "
-                       f"of {extent / n:g} Å along {key[1]} in {source}) spans {extent:g} Å; "
+            out.append(f"solver.constants.{key}: {given:g} {length}, but the reference grid ({n} "
+                       f"cells of {extent / n:g} {length} along {key[1]} in {source}) spans "
+                       f"{extent:g} {length}; "
                        "leave it out to take the reference's cell")
     return out
 
@@ -356,8 +358,10 @@ def box_problem(reference, config: Mapping[str, Any]) -> str | None:
     if not reasons:
         return None
     key = "fixed.E0" if "E0" in fixed else "parameters.E0"
-    return (f"{key}: no parameter set in the box can start; even at E0 = {corner['E0']:g} eV and "
-            f"beta = {corner['beta']:g} 1/eV: {'; '.join(reasons)}")
+    units = case_units(reference)
+    return (f"{key}: no parameter set in the box can start; even at E0 = {corner['E0']:g} "
+            f"{units.label('energy')} and beta = {corner['beta']:g} "
+            f"{units.label('inverse_energy')}: {'; '.join(reasons)}")
 
 
 def start_problems(reference, point: Mapping[str, float], constants: Mapping[str, Any]
@@ -369,7 +373,8 @@ def start_problems(reference, point: Mapping[str, float], constants: Mapping[str
 
     pe = np.asarray(reference["pe"].values, dtype=np.float64)
     inputs = prepare_inputs({k: [v] for k, v in point.items()}, pe[0], pe[-1],
-                            ModelConstants(**constants))
+                            ModelConstants(**constants),
+                            case_units(reference).label("temperature"))
     return inputs.reasons(0)
 
 

@@ -1,6 +1,8 @@
 """The NetCDF data contracts: build, validate, read and write field files.
 
-Two kinds of file, both CF-style with units on every variable:
+Two kinds of file, both CF-style with units on every variable. Units below are the physical
+system's; a case in reduced LJ units has the LJ units of :mod:`grassego.units` (``units: "1"``
+and an ``lj_units`` attribute naming ε, σ, ε/σ², ε/k_B, ...):
 
 **Reference fields** (coarse-grained MD, or a forward continuum run used as a target)
     dims ``(frame, y, x)`` and ``strain_ss``
@@ -39,6 +41,7 @@ import xarray as xr
 from grassego.atomic import atomic_path
 from grassego.errors import InputError
 from grassego.status import RUN_STATUS
+from grassego.units import PHYSICAL, Units, case_units
 
 SHEAR_CONVENTIONS = ("engineering", "tensor")
 
@@ -79,27 +82,31 @@ def build_reference(
     shear_convention: str,
     attrs: Mapping[str, object] | None = None,
     extra: Mapping[str, np.ndarray] | None = None,
+    units: Units = PHYSICAL,
 ) -> xr.Dataset:
     """Assemble a reference-fields dataset (see the module docstring) from plain arrays.
 
     ``pe`` and ``exy`` are ``(frame, y, x)``; ``extra`` may add other ``(frame, y, x)`` fields
-    (``chi``, ``t_eff`` [K], ``d2min`` [Å²]). The dataset is validated before it is returned.
+    (``chi``, ``t_eff`` [K], ``d2min`` [Å²]). ``units``: the unit system of the values; every
+    variable's unit attributes are its (:meth:`grassego.units.Units.cf`), and an LJ dataset
+    also says so in its ``lammps_units`` and ``dimension`` attributes. The dataset is validated
+    before it is returned.
     """
     if shear_convention not in SHEAR_CONVENTIONS:
         raise ValueError(f"shear_convention must be one of {SHEAR_CONVENTIONS}")
     dims = ("frame", "y", "x")
     data_vars: dict[str, tuple] = {
         "pe": (dims, np.asarray(pe), {"long_name": "coarse-grained potential energy per atom",
-                                      "units": "eV/atom"}),
+                                      **units.cf("energy_per_atom")}),
         "exy": (dims, np.asarray(exy), {"long_name": "local xy shear strain", "units": "1",
                                         "shear_convention": shear_convention}),
         "stress_strain": (("strain_ss",), np.asarray(stress_strain),
-                          {"long_name": "global shear stress", "units": "GPa"}),
+                          {"long_name": "global shear stress", **units.cf("stress")}),
     }
     extra_attrs = {
         "chi": {"long_name": "dimensionless effective temperature", "units": "1"},
-        "t_eff": {"long_name": "effective temperature", "units": "K"},
-        "d2min": {"long_name": "non-affine squared displacement D2min", "units": "angstrom2"},
+        "t_eff": {"long_name": "effective temperature", **units.cf("temperature")},
+        "d2min": {"long_name": "non-affine squared displacement D2min", **units.cf("area")},
     }
     for name, values in (extra or {}).items():
         data_vars[name] = (dims, np.asarray(values), extra_attrs.get(name, {}))
@@ -108,21 +115,25 @@ def build_reference(
         "frame": ("frame", np.arange(n_frames, dtype=np.int32)),
         "strain": ("frame", np.asarray(strain, dtype=np.float64),
                    {"long_name": "global shear strain of the frame", "units": "1"}),
-        "x": ("x", np.asarray(x, dtype=np.float64), {"long_name": "cell-centre x", "units": "angstrom"}),
-        "y": ("y", np.asarray(y, dtype=np.float64), {"long_name": "cell-centre y", "units": "angstrom"}),
+        **cell_centres(x, y, units),
         "strain_ss": ("strain_ss", np.asarray(strain_ss, dtype=np.float64),
                       {"long_name": "global shear strain of the stress-strain curve",
                        "units": "1"}),
     }
+    system = {"lammps_units": "lj", "dimension": units.dimension} if units.reduced else {}
     ds = xr.Dataset(data_vars, coords=coords, attrs={"Conventions": "CF-1.10",
                                                      "grassego_kind": "reference",
-                                                     **dict(attrs or {})})
+                                                     **system, **dict(attrs or {})})
     validate_reference(ds, "<in memory>")
     return ds
 
 
-#: The solver's unit systems (``solver.units``): "physical" (Å, eV, GPa, s) or "lj" (reduced).
-UNIT_SYSTEMS = ("physical", "lj")
+def cell_centres(x: np.ndarray, y: np.ndarray, units: Units) -> dict[str, tuple]:
+    """The ``x`` and ``y`` cell-centre coordinates of a reference or runs dataset, in the
+    length unit of ``units``."""
+    return {axis: (axis, np.asarray(values, dtype=np.float64),
+                   {"long_name": f"cell-centre {axis}", **units.cf("length")})
+            for axis, values in (("x", x), ("y", y))}
 
 
 #: Attributes that state a reference's coarse-graining width c (the Gaussian window's): in Å
@@ -143,12 +154,10 @@ def coarse_graining_rows(ds: xr.Dataset) -> float | None:
 
 
 def reference_units(ds: xr.Dataset) -> str:
-    """The unit system of a reference: ``"lj"`` when it was ingested from LAMMPS ``lj`` data
-    (attribute ``lammps_units`` or the ``lj_units`` of its coordinates), else ``"physical"``
-    (Å, eV/atom, GPa: metal and real data are converted at ingestion, legacy files are so)."""
-    if ds.attrs.get("lammps_units") == "lj" or "lj_units" in ds["x"].attrs:
-        return "lj"
-    return "physical"
+    """The unit system of a reference (:func:`grassego.units.case_units`): ``"lj"`` or
+    ``"physical"`` (Å, eV/atom, GPa: metal and real data are converted at ingestion, legacy
+    files are so)."""
+    return case_units(ds).system
 
 
 def validate_reference(ds: xr.Dataset, source: str | os.PathLike) -> xr.Dataset:

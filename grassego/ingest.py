@@ -33,8 +33,8 @@ LAMMPS log (:func:`grassego.lammps_log.stress_strain`: τ = −pxy with γ = Δx
 timestep; the log is checked before the frames are read) or, without a log, from a
 per-atom stress column (``compute stress/atom``, pressure·volume units): τ_k = Σ s_xy / V at the
 frame strains, V the cell volume (area in 2-D). Stresses are in GPa and ``pe`` in eV/atom for
-metal and real units (kcal/mol converted); for lj units both stay reduced (ε/atom, lengths in σ;
-the attributes say so).
+metal and real units (kcal/mol converted); for lj units both stay reduced (ε/atom, lengths in σ,
+stresses in ε/σ² from 2-D and ε/σ³ from 3-D data; the attributes say so, :mod:`grassego.units`).
 
 :func:`read_dumps` returns the reference dataset and writes nothing; :func:`ingest_dumps` (the
 ``grassego ingest`` command) writes it atomically, so only after all frames succeeded. Every
@@ -63,6 +63,7 @@ from grassego.fields import build_reference, write_reference
 from grassego.lammps_dump import column_map, scan_series
 from grassego.lammps_log import PRESSURE_TO_GPA, select_rows, shear_rate, stress_strain
 from grassego.structure import neighbour_cutoff, rdf_first_minimum
+from grassego.units import Units
 
 log = logging.getLogger(__name__)
 
@@ -279,7 +280,7 @@ def read_dumps(dumps: Sequence[str | os.PathLike], *, log_file: str | os.PathLik
         "coarse_graining_width": s.width,
         "coarse_graining_cutoff": s.cutoff,
         "strain_cutoff": strain_cutoff,
-        "strain_cutoff_units": "sigma" if s.units == "lj" else "angstrom",
+        "strain_cutoff_units": Units.from_lammps(s.units).name("length"),
         "strain_cutoff_source": cutoff_source,
         "grid": f"{s.grid[0]} x {s.grid[1]}",
         "dimension": dims,
@@ -355,7 +356,7 @@ def _cell_attrs(cell: PlaneCell, thickness: float | None, units: str) -> dict:
     """The MD cell of frame 0 as NetCDF attributes: in-plane edges and tilt, the thickness a
     3-D slab's fields are averaged over (module doc), and the length unit."""
     attrs = {"cell_lx": cell.lx, "cell_ly": cell.ly, "cell_xy": cell.xy,
-             "length_unit": "sigma" if units == "lj" else "angstrom"}
+             "length_unit": Units.from_lammps(units).name("length")}
     if thickness is not None:
         attrs["cell_lz"] = thickness
         attrs["thickness_average"] = (
@@ -389,7 +390,8 @@ def _log_stress(log_file: str | os.PathLike, stress_column: str, units: str,
                    f"tau = -{stress_column} x {PRESSURE_TO_GPA[units]:g}, "
                    f"strain = Δxy/ly, steps {steps[0]}-{steps[1]}")
     return ((strain_ss, stress, description),
-            {"md_shear_rate": rate, "md_shear_rate_units": "1/tau" if units == "lj" else "1/s",
+            {"md_shear_rate": rate,
+             "md_shear_rate_units": Units.from_lammps(units).name("md_rate"),
              "md_timestep": dt})
 
 
@@ -420,12 +422,8 @@ def _dataset(fields: np.ndarray, names: list[str], strain: np.ndarray, cell: Pla
     ds = build_reference(pe=values["pe"], exy=values["exy"], strain=strain, x=x, y=y,
                          strain_ss=strain_ss, stress_strain=stress.astype(np.float32),
                          shear_convention="tensor", attrs=attrs,
-                         extra={n: v for n, v in values.items() if n not in ("pe", "exy")})
-    if units == "lj":  # reduced Lennard-Jones units: say so instead of eV, GPa, Å
-        for name, unit in (("pe", "epsilon per atom"), ("stress_strain", "epsilon/sigma^d"),
-                           ("x", "sigma"), ("y", "sigma"), ("d2min", "sigma^2")):
-            if name in ds.variables:
-                ds[name].attrs.update(units="1", lj_units=unit)
+                         extra={n: v for n, v in values.items() if n not in ("pe", "exy")},
+                         units=Units.from_lammps(units, attrs["dimension"]))
     ds["exy"].attrs["long_name"] = "local xy Green-Lagrange strain since frame 0 (OVITO)"
     ds["stress_strain"].attrs["long_name"] = "global shear stress -pxy"
     return ds

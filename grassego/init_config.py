@@ -95,6 +95,11 @@ from grassego.errors import GrassegoError, InputError
 from grassego.fidelity import stress_features
 from grassego.fields import read_reference, reference_units
 from grassego.stz import ModelConstants
+from grassego.units import PHYSICAL
+
+#: The unit system of the configs derived here (and of their comments): init-config derives
+#: configs for physical-unit (metal or real) data only.
+UNITS = PHYSICAL
 
 #: The workflow's config schema (the repository's, beside the package).
 SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
@@ -379,7 +384,7 @@ def _header(d: Derivation) -> list[str]:
         f"# Workflow config derived from {d.ref} by `grassego init-config`",
         "# (rules: grassego/init_config.py); keys not written here take the defaults of",
         f"# workflow/schemas/config.schema.yaml. Cell: the solver takes the reference grid's, {d.grid[0]} x {d.grid[1]} cells "
-        f"spanning {d.cell['lx_A']:g} x {d.cell['ly_A']:g} A",
+        f"spanning {d.cell['lx_A']:g} x {d.cell['ly_A']:g} {UNITS.name('length')}",
         "# (set solver.constants.lx_A / ly_A only to override it).",
         f"results: {_flow(d.results)}   # results/<stem of this file>",
         "",
@@ -394,28 +399,31 @@ def _parameters(d: Derivation) -> list[str]:
     """The ``parameters`` section with the rule and numbers behind each bound."""
     box, bounds, constants = d.box, d.bounds, d.constants
     t_z, (chi_lo, chi_hi) = constants.T_Z_K, box.chi_mean
+    stress, energy, per_atom, beta, temp = (UNITS.name(q) for q in (
+        "stress", "energy", "energy_per_atom", "inverse_energy", "temperature"))
     where = ("is capped at E_min - chi_min / (2 beta_max)" if box.capped
              else "lies below E_min")
     return [
         "parameters:",
         "  # [1]: the paper's box; the data give c0 no scale",
         f"  c0: {_flow(bounds['c0'])}",
-        f"  # GPa: {SY_PEAK_FRACTIONS[0]:g}-{SY_PEAK_FRACTIONS[1]:g} x the MD peak stress, "
-        f"{d.peak[0]:.4g} GPa at strain {d.peak[1]:g} (holds the paper's",
+        f"  # {stress}: {SY_PEAK_FRACTIONS[0]:g}-{SY_PEAK_FRACTIONS[1]:g} x the MD peak stress, "
+        f"{d.peak[0]:.4g} {stress} at strain {d.peak[1]:g} (holds the paper's",
         "  # box 0.8-1.15 GPa, 0.52-0.75 x the CuZr MD peak 1.541 GPa)",
         f"  s_y: {_flow(bounds['s_y'])}",
-        f"  # chi = beta (E - E0), T_eff = chi T_Z with T_Z = {t_z:g} K; frame-0 PE (eV/atom): "
+        f"  # chi = beta (E - E0), T_eff = chi T_Z with T_Z = {t_z:g} {temp}; frame-0 PE "
+        f"({per_atom}): "
         "mean",
         f"  # {box.e_mean:.5f}, std {box.e_std:.3g}, min E_min = {box.e_min:.5f}. The STZ rate "
         "(ep/tau0) exp(-1/chi)",
         f"  # equals the shear rate {constants.strain_rate_per_s:.3g} 1/s at chi* = "
-        f"{box.chi_star:.4f} (T_eff {box.chi_star * t_z:.0f} K).",
-        f"  # 1/eV: the initial STZ rate varies by {RATE_SPREAD[0]:g}-{RATE_SPREAD[1]:g} e-folds "
+        f"{box.chi_star:.4f} (T_eff {box.chi_star * t_z:.0f} {temp}).",
+        f"  # {beta}: the initial STZ rate varies by {RATE_SPREAD[0]:g}-{RATE_SPREAD[1]:g} e-folds "
         "per PE standard deviation",
         f"  # (beta = {RATE_SPREAD[0]:g}-{RATE_SPREAD[1]:g} x chi*^2 / std)",
         f"  beta: {_flow(bounds['beta'])}",
-        f"  # eV: mean initial chi {chi_lo:.4f}-{chi_hi:.4f} (T_eff {chi_lo * t_z:.0f}-"
-        f"{chi_hi * t_z:.0f} K: the STZ rate within {RATE_DECADES:g}",
+        f"  # {energy}: mean initial chi {chi_lo:.4f}-{chi_hi:.4f} (T_eff {chi_lo * t_z:.0f}-"
+        f"{chi_hi * t_z:.0f} {temp}: the STZ rate within {RATE_DECADES:g}",
         "  # decades of the shear rate) at every beta of the box, E0 = mean PE - chi / beta; the",
         f"  # upper bound {where}, so chi > 0 everywhere at the start",
         f"  E0: {_flow(bounds['E0'])}",
@@ -436,7 +444,8 @@ def _rest(d: Derivation) -> list[str]:
         "",
         "solver:",
         "  constants:",
-        "    # GPa: elastic slope of the MD stress-strain curve, tau = mu gamma: least squares",
+        f"    # {UNITS.name('stress')}: elastic slope of the MD stress-strain curve, tau = mu "
+        "gamma: least squares",
         f"    # through its {e.n_points} points up to strain {e.strain_max:g}, before the stress "
         f"first exceeds {ELASTIC_FIT_FRACTION:g} x its peak",
         f"    mu_GPa: {_flow(d.mu_GPa)}",

@@ -143,14 +143,16 @@ def largest(fit: Mapping[str, Any]) -> str:
     return max(covered, key=covered.get)
 
 
-def sentence(regimes: Regimes, fit: Mapping[str, Any], dynamics: str = "athermal") -> str:
+def sentence(regimes: Regimes, fit: Mapping[str, Any], dynamics: str = "athermal",
+             stress_unit: str = "GPa") -> str:
     """One plain sentence naming the largest misfit of ``fit`` (:func:`misfit`) and what to try,
-    the model run with the STZ ``dynamics`` (``solver.dynamics``). A largest misfit in the
+    the model run with the STZ ``dynamics`` (``solver.dynamics``), stresses in the case's
+    ``stress_unit``. A largest misfit in the
     pre-peak regime of a model with athermal dynamics (elastic below s_y, so no rounded rise)
     suggests the thermally activated ones."""
     worst = largest(fit)
     r = fit["residual"][worst]
-    size = (f"mean |model − MD| {r['mean_abs']:.3g} GPa, the model "
+    size = (f"mean |model − MD| {r['mean_abs']:.3g} {stress_unit}, the model "
             f"{'above' if r['mean'] > 0 else 'below'} on average")
     timing = (f"the model peaks at γ = {fit['peak_strain']:.3g}, the MD at {regimes.peak:.3g} "
               f"({percent(fit['peak_strain_error'], 0)}), "
@@ -163,34 +165,37 @@ def sentence(regimes: Regimes, fit: Mapping[str, Any], dynamics: str = "athermal
         "pre_peak": f": the model does not soften before its peak as the MD does, even with "
                     f"the {dynamics} dynamics.",
         "elastic": f": the elastic slopes differ; check `solver.constants.mu_GPa` against the "
-                   f"MD's {regimes.mu:.3g} GPa.",
+                   f"MD's {regimes.mu:.3g} {stress_unit}.",
         "overshoot_drop": ": the model's overshoot and drop do not match the MD's.",
         "flow": f": the model flows at another stress than the MD's {regimes.flow_level:.3g} "
-                "GPa.",
+                f"{stress_unit}.",
     }[worst]
 
 
 def diagnosis(md_strain: np.ndarray, md_stress: np.ndarray,
               curves: Mapping[str, tuple[np.ndarray, np.ndarray]], best: str,
-              dynamics: str = "athermal", source: str = "reference") -> dict[str, Any]:
+              dynamics: str = "athermal", source: str = "reference",
+              stress_unit: str = "GPa") -> dict[str, Any]:
     """The ``misfit`` block of summary.json: the MD's regimes, the misfit (:func:`misfit`) of
     each labelled model curve ``curves`` (label → (strain, stress); None for a curve with a
     missing value: a failed run), and the sentence (:func:`sentence`) of the ``best`` one's,
-    which ran with ``dynamics``. A curve whose regimes cannot be read (too few points before
+    which ran with ``dynamics``; stresses in ``stress_unit`` (the case's). A curve whose regimes cannot be read (too few points before
     its stress first exceeds the elastic fit's fraction of its peak) gives the sentence why."""
     try:
         regimes = md_regimes(md_strain, md_stress, source)
     except InputError as exc:
         return {"sentence": f"no diagnosis: {exc}", "of": best, "largest": None,
-                "dynamics": dynamics, "regimes": {}, "md": {}, "per_set": {}, "definition": ""}
+                "dynamics": dynamics, "stress_unit": stress_unit, "regimes": {}, "md": {},
+                "per_set": {}, "definition": ""}
     fits = {label: misfit(regimes, md_strain, md_stress, *curve)
             if np.all(np.isfinite(curve[1])) else None for label, curve in curves.items()}
     return {
-        "sentence": (sentence(regimes, fits[best], dynamics) if fits[best] is not None else
+        "sentence": (sentence(regimes, fits[best], dynamics, stress_unit) if fits[best] is not None else
                      f"no diagnosis: the run of {best} failed"),
         "of": best,
         "largest": largest(fits[best]) if fits[best] is not None else None,
         "dynamics": dynamics,
+        "stress_unit": stress_unit,
         "regimes": regimes.limits(),
         "md": {"mu_GPa": regimes.mu, "peak_strain": regimes.peak,
                "peak_stress": regimes.peak_stress, "flow_level": regimes.flow_level},
@@ -198,6 +203,6 @@ def diagnosis(md_strain: np.ndarray, md_stress: np.ndarray,
         "definition": ("regimes of the MD's curve: elastic until its secant modulus falls below "
                        f"{SECANT_FRACTION:g} of the initial slope, pre-peak to the peak, "
                        f"overshoot and drop until {100 * (1 - DROP_REMAINING):g} % of the way "
-                       "to the flow level, flow after; residual = model - MD stress [GPa] on "
+                       f"to the flow level, flow after; residual = model - MD stress [{stress_unit}] on "
                        "the MD's strains (grassego.misfit)"),
     }

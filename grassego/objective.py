@@ -46,6 +46,7 @@ from grassego.fields import coarse_graining_rows, engineering_shear
 from grassego.grassmann import (METRICS, SPACES, UNEQUAL, frobenius_distance, grassmann_distance,
                                 per_snapshot_ranks)
 from grassego.status import RUN_STATUS
+from grassego.units import PHYSICAL, Units, case_units
 
 #: Snapshot strains of the paper's text (§5.2.2).
 PAPER_SNAPSHOT_STRAINS: tuple[float, ...] = (0.02, 0.04, 0.06, 0.08, 0.09, 0.1, 0.2, 0.35, 0.5)
@@ -264,17 +265,19 @@ def evaluate(reference: xr.Dataset, runs: xr.Dataset, cfg: ObjectiveConfig = Obj
     """Distances of every run in ``runs`` to ``reference``.
 
     Returns a dataset on ``run`` (size 1 if ``runs`` is a reference-style file) with
-    ``d_snapshot(run, snapshot)``, ``d_field``, ``d_stress`` [GPa], ``delta`` and the coordinate
-    ``snapshot_strain``; failed runs (status ≠ ok or non-finite fields) get NaN.
+    ``d_snapshot(run, snapshot)``, ``d_field``, ``d_stress`` [the reference's stress unit],
+    ``delta`` and the coordinate ``snapshot_strain``; failed runs (status ≠ ok or non-finite
+    fields) get NaN.
     """
     ref = series_from_dataset(reference, ref_source)
     run = series_from_dataset(runs, run_source)
-    return distances_dataset(ref, run, cfg, ref_source, run_source)
+    return distances_dataset(ref, run, cfg, ref_source, run_source, case_units(reference))
 
 
 def distances_dataset(ref: Series, run: Series, cfg: ObjectiveConfig,
-                      ref_source: str = "reference", run_source: str = "runs") -> xr.Dataset:
-    """Like :func:`evaluate`, from :class:`Series`."""
+                      ref_source: str = "reference", run_source: str = "runs",
+                      units: Units = PHYSICAL) -> xr.Dataset:
+    """Like :func:`evaluate`, from :class:`Series`; ``units``: the case's unit system."""
     d_snap, ranks = field_distances(ref, run, cfg, ref_source, run_source)
     d_field = d_snap.mean(axis=1)
     d_stress = stress_distance(ref, run, cfg)
@@ -294,7 +297,7 @@ def distances_dataset(ref: Series, run: Series, cfg: ObjectiveConfig,
             "d_field": ("run", d_field, {"long_name": "mean field distance (eq. 39)",
                                          "units": field_units}),
             "d_stress": ("run", d_stress, {"long_name": "mean |stress difference| (eq. 40)",
-                                           "units": "GPa"}),
+                                           **units.cf("stress")}),
             "delta": ("run", delta, {"long_name": "objective w1*d_field + w2*d_stress (eq. 41)",
                                      "weights": np.asarray(cfg.weights)}),
             "rank_reference": ("snapshot", ranks, {"long_name": "rank of the reference subspace"}),

@@ -1,6 +1,8 @@
 """Figures of a calibration: convergence, Δ history, reference-vs-optimum fields, stress–strain.
 
 All functions take plain arrays and write one PNG atomically; they know nothing of Snakemake.
+Axis and colour-bar texts that carry a unit are given by the caller, in the case's units
+(:mod:`grassego.units`).
 """
 
 from __future__ import annotations
@@ -17,9 +19,24 @@ import numpy as np  # noqa: E402
 from grassego.atomic import atomic_path  # noqa: E402
 
 
+def figure_text(fig) -> str:
+    """Every title, axis and colour-bar label, legend entry and text of ``fig``, one per line
+    (in drawing order, each once): what a reader of the figure reads, tick numbers aside."""
+    texts = [fig.get_suptitle()]
+    for ax in fig.axes:
+        texts += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+        texts += [t.get_text() for t in ax.texts]
+        legend = ax.get_legend()
+        texts += [t.get_text() for t in legend.get_texts()] if legend is not None else []
+    return "\n".join(dict.fromkeys(t for t in texts if t))
+
+
 def _save(fig, out: str | Path) -> Path:
+    """Write ``fig`` as a PNG atomically, its text (:func:`figure_text`) in the PNG's
+    ``Description`` metadata, so that a figure's words and units can be searched."""
     with atomic_path(out, suffix=".png.tmp") as tmp:
-        fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
+        fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png",
+                    metadata={"Description": figure_text(fig)})
     plt.close(fig)
     return Path(out)
 
@@ -33,9 +50,11 @@ def best_so_far(y: np.ndarray) -> np.ndarray:
 
 def plot_convergence(histories: Mapping[str, tuple[np.ndarray, np.ndarray]],
                      names: Sequence[str], n_initial: int, out: str | Path,
-                     target: Mapping[str, float] | None = None) -> Path:
+                     target: Mapping[str, float] | None = None,
+                     axis_labels: Sequence[str] | None = None) -> Path:
     """Parameters of the best sample so far vs evaluation number, one line per seed
-    (paper Figs. 8, 12). ``histories`` maps a label to ``(X (n, d), delta (n,))``."""
+    (paper Figs. 8, 12). ``histories`` maps a label to ``(X (n, d), delta (n,))``;
+    ``axis_labels``: each parameter's axis text with its unit (default: its name)."""
     d = len(names)
     fig, axes = plt.subplots(d, 1, figsize=(7, 1.9 * d + 0.6), sharex=True, squeeze=False)
     for label, (X, y) in histories.items():
@@ -44,7 +63,7 @@ def plot_convergence(histories: Mapping[str, tuple[np.ndarray, np.ndarray]],
         for j, ax in enumerate(axes[:, 0]):
             ax.plot(np.arange(1, len(y) + 1), X[best_idx, j], lw=1.2, label=label)
     for j, ax in enumerate(axes[:, 0]):
-        ax.set_ylabel(names[j])
+        ax.set_ylabel(names[j] if axis_labels is None else axis_labels[j])
         ax.axvline(n_initial, color="0.6", ls=":", lw=1)
         if target and names[j] in target:
             ax.axhline(target[names[j]], color="k", ls="--", lw=1)
@@ -76,9 +95,11 @@ def plot_delta_history(histories: Mapping[str, tuple[np.ndarray, np.ndarray]], n
 
 def plot_field_pairs(left: np.ndarray, right: np.ndarray, strains: Sequence[float],
                      out: str | Path, *, titles: tuple[str, str], label: str,
-                     extent: tuple[float, float, float, float] | None = None) -> Path:
+                     extent: tuple[float, float, float, float] | None = None,
+                     xy_labels: tuple[str, str] = ("x", "y")) -> Path:
     """Reference (left) vs model (right) fields ``(S, ny, nx)`` at the given global strains,
-    one row per strain, each row on a shared colour scale."""
+    one row per strain, each row on a shared colour scale; ``label`` the colour bar's text,
+    ``extent`` the cell (x0, x1, y0, y1) and ``xy_labels`` its axes' texts, with units."""
     s = len(strains)
     fig, axes = plt.subplots(s, 2, figsize=(6.4, 2.7 * s), squeeze=False)
     for i, strain in enumerate(strains):
@@ -90,30 +111,34 @@ def plot_field_pairs(left: np.ndarray, right: np.ndarray, strains: Sequence[floa
                            cmap="viridis", aspect="equal")
             ax.set_title(f"{titles[j]}, γ = {strain:g}", fontsize=8)
             ax.tick_params(labelsize=6)
+            ax.set_xlabel(xy_labels[0], fontsize=7)
+            ax.set_ylabel(xy_labels[1], fontsize=7)
         fig.colorbar(im, ax=axes[i, :].tolist(), shrink=0.85, label=label)
     return _save(fig, out)
 
 
 def plot_stress_strain(reference: tuple[np.ndarray, np.ndarray],
                        curves: Mapping[str, tuple[np.ndarray, np.ndarray]],
-                       out: str | Path) -> Path:
-    """The reference stress–strain curve and model curves (GPa vs global shear strain)."""
+                       out: str | Path, *, stress_label: str) -> Path:
+    """The reference stress–strain curve and model curves (stress vs global shear strain);
+    ``stress_label``: the stress axis text with its unit."""
     fig, ax = plt.subplots(figsize=(6.4, 4))
     ax.plot(*reference, color="0.3", lw=1, label="reference")
     for label, (strain, stress) in curves.items():
         ax.plot(strain, stress, lw=1.6, label=label)
     ax.set_xlabel("global shear strain γ")
-    ax.set_ylabel("shear stress τ [GPa]")
+    ax.set_ylabel(stress_label)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return _save(fig, out)
 
 
 def plot_band_profiles(y: np.ndarray, profiles: Mapping[str, np.ndarray],
-                       strains: Sequence[float], out: str | Path) -> Path:
+                       strains: Sequence[float], out: str | Path, *, y_label: str) -> Path:
     """Row-mean shear-strain profiles p(y) (engineering γ_xy) of each labelled series at the
     given global strains: ``profiles`` maps a label to an ``(S, ny)`` array. One panel per
-    strain; the band is the peak, its width and height the localisation."""
+    strain; the band is the peak, its width and height the localisation. ``y_label``: the
+    y axis text with its unit."""
     s = len(strains)
     fig, axes = plt.subplots(1, s, figsize=(3.0 * s, 3.4), sharey=False, squeeze=False)
     for i, strain in enumerate(strains):
@@ -125,7 +150,7 @@ def plot_band_profiles(y: np.ndarray, profiles: Mapping[str, np.ndarray],
         ax.set_xlabel("⟨γ_xy⟩_x")
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
-    axes[0, 0].set_ylabel("y")
+    axes[0, 0].set_ylabel(y_label)
     axes[0, -1].legend(fontsize=7, loc="best")
     fig.suptitle("Row-mean strain profiles: the shear band", fontsize=10)
     return _save(fig, out)

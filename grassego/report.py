@@ -22,6 +22,7 @@ from grassego.objective import nearest_frames
 from grassego.settings import settings_from
 from grassego.stz import ModelConstants, chi_from_energy
 from grassego.summary import REFERENCE_LABEL
+from grassego.units import Units
 
 #: The report's diagnosis page (beside the figures).
 DIAGNOSIS = "diagnosis.html"
@@ -57,14 +58,14 @@ class ReportSettings:
 def diagnosis_html(summary: Mapping[str, Any]) -> str:
     """summary.json's opening keys (:func:`grassego.summary.headline`) as a small HTML page:
     whether the seeds agree, the parameters at a bound, the misfit sentence, and per seed the
-    mean |model − MD| stress [GPa] of each regime of the MD's curve and the peak errors."""
+    mean |model − MD| stress (in the case's unit) of each regime of the MD's curve and the peak errors."""
     misfit = summary["misfit"]
     lines = [summary["seed_agreement"],
              f"Parameters at a bound: {', '.join(summary['parameters_at_bound'])}"
              if summary.get("parameters_at_bound") else "",
              misfit["sentence"]]
     regimes = list(misfit["regimes"])
-    head = ["set", *(f"{r.replace('_', ' ')} γ {lo:.3g}–{hi:.3g} [GPa]"
+    head = ["set", *(f"{r.replace('_', ' ')} γ {lo:.3g}–{hi:.3g} [{misfit['stress_unit']}]"
                      for r, (lo, hi) in misfit["regimes"].items()),
             "peak strain error", "peak stress error"]
     rows = []
@@ -89,7 +90,8 @@ def diagnosis_html(summary: Mapping[str, Any]) -> str:
 
 def reference_teff(reference: xr.Dataset, frames: Sequence[int], point: Mapping[str, float],
                    constants: ModelConstants) -> np.ndarray:
-    """Effective temperature T_eff [K] of the reference at ``frames``, ``(F, ny, nx)``: its own
+    """Effective temperature T_eff [the case's temperature unit: K, or ε/k_B] of the reference
+    at ``frames``, ``(F, ny, nx)``: its own
     ``t_eff`` where it has one (a forward run), else its PE mapped through χ
     (:func:`grassego.stz.chi_from_energy`) at the parameter set ``point`` (name → value; its
     ``chi_energy_factor`` and ``T_Z_K`` where it gives them, else ``constants``'), as a run at
@@ -119,20 +121,22 @@ def band_profiles(ref_exy: np.ndarray, run_exy: np.ndarray, labels: Sequence[str
 def write_figures(paths: Mapping[str, str | PathLike], reference: xr.Dataset, runs: xr.Dataset,
                   deltas: Mapping[str, float], results: Mapping[int, EGOResult], n_initial: int,
                   strains: Sequence[float], best: str, constants: ModelConstants,
-                  target: Mapping[str, float] | None = None) -> None:
+                  units: Units, target: Mapping[str, float] | None = None) -> None:
     """Write every figure of :data:`FIGURES` to ``paths[name]``.
 
     ``runs``: the reported sets run with the fields of every frame, one run per label of
     ``deltas`` (label → Δ, in the runs' order); ``results``: each seed's EGO result;
     ``n_initial``: the initial-design size (the convergence plots mark it); ``strains``: the
     report strains; ``best``: the label of the best seed's optimum; ``constants``: the
-    solver's; ``target``: the validation target, if any."""
+    solver's; ``units``: the case's unit system (every axis and colour-bar label); ``target``:
+    the validation target, if any."""
     missing = [name for name in FIGURES if name not in paths]
     if missing:
         raise ValueError(f"no output path for the figures {missing}")
     names = [str(n) for n in next(iter(results.values())).names]
     histories = {f"seed {s}": (r.X, r.y) for s, r in sorted(results.items())}
-    plots.plot_convergence(histories, names, n_initial, paths["convergence"], target=target)
+    plots.plot_convergence(histories, names, n_initial, paths["convergence"], target=target,
+                           axis_labels=[units.parameter_axis(n) for n in names])
     plots.plot_delta_history(histories, n_initial, paths["delta_history"],
                              lines={k: v for k, v in deltas.items() if not k.startswith("seed ")})
 
@@ -143,19 +147,22 @@ def write_figures(paths: Mapping[str, str | PathLike], reference: xr.Dataset, ru
     cell = reference_cell(reference)
     extent = (0.0, cell["lx_A"], 0.0, cell["ly_A"])
     titles = ("reference", f"optimum ({best})")
+    xy = (units.axis("x", "length"), units.axis("y", "length"))
     ref_exy = engineering_shear(reference["exy"]).values[i_ref]
     run_exy = engineering_shear(runs["exy"]).values[:, i_run]
     plots.plot_field_pairs(ref_exy, run_exy[k_best], strains, paths["strain_fields"],
-                           titles=titles, label="γ_xy", extent=extent)
+                           titles=titles, label="γ_xy", extent=extent, xy_labels=xy)
     point = {name: float(runs[name].values[k_best])
              for name in ("beta", "E0", "chi_energy_factor", "T_Z_K") if name in runs}
     plots.plot_field_pairs(reference_teff(reference, i_ref, point, constants),
                            runs["t_eff"].values[k_best, i_run], strains, paths["teff_fields"],
-                           titles=titles, label="T_eff [K]", extent=extent)
+                           titles=titles, label=units.axis("T_eff", "temperature"),
+                           extent=extent, xy_labels=xy)
     curves = {f"{label} (Δ={deltas[label]:.4f})":
               (runs["strain_ss"].values, runs["tau_mean"].values[k])
               for k, label in enumerate(labels)}
     plots.plot_stress_strain((reference["strain_ss"].values, reference["stress_strain"].values),
-                             curves, paths["stress_strain"])
+                             curves, paths["stress_strain"],
+                             stress_label=units.axis("shear stress τ", "stress"))
     plots.plot_band_profiles(reference["y"].values, band_profiles(ref_exy, run_exy, labels, best),
-                             strains, paths["band_profiles"])
+                             strains, paths["band_profiles"], y_label=xy[1])

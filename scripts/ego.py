@@ -32,7 +32,8 @@ state_path = ego_state_path(smk.output.result, reference, training, cfg, ego_cfg
 log.info("seed %d: %d initial runs, state %s", seed, len(training), state_path)
 
 calib = Calibration.from_config(reference, cfg, threads=smk.threads)
-space = ego.search_space(bounds, names, settings.search_space, e_mean=float(calib.pe0.mean()))
+space = ego.search_space(bounds, names, settings.search_space, e_mean=float(calib.pe0.mean()),
+                         energy_unit=calib.units.label("energy"))
 log.info("seed %d: searching in %s", seed, space.describe())
 t0 = time.perf_counter()
 result = ego.minimize(
@@ -50,6 +51,7 @@ result = ego.minimize(
     names=names,
     space=space,
     settings=settings,
+    units=calib.units.parameter_names(names),
 )
 # The declared output is a snapshot of the finished history (same format, see ego.read_history).
 with atomic_path(smk.output.result, suffix=".nc.tmp") as tmp:

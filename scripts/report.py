@@ -45,6 +45,7 @@ with atomic_path(smk.output.summary) as tmp:
 n_initial = training.groupby("seed").size().to_dict()
 summary = summary_dict(results, names, deltas, fidelity, n_initial, cfg["objective"], target)
 best = f"seed {summary['best']['seed']}"
+summary["units"] = calib.units.summary_block(table.columns)
 uncertainty = hasattr(smk.input, "uncertainty")
 if uncertainty:
     uq_summary, uq_data = uncertainty_io.read(smk.input.uncertainty, smk.input.uncertainty_data)
@@ -52,7 +53,8 @@ if uncertainty:
 misfit = diagnosis(reference["strain_ss"].values, reference["stress_strain"].values,
                    {label: (runs["strain_ss"].values, runs["tau_mean"].values[k])
                     for k, label in enumerate(sets) if label.startswith("seed ")},
-                   best, cfg["solver"].get("dynamics", "athermal"), smk.input.reference)
+                   best, cfg["solver"].get("dynamics", "athermal"), smk.input.reference,
+                   calib.units.label("stress"))
 summary = {**headline(uq_summary if uncertainty else None, misfit), **summary}
 (log.warning if summary["seeds_agree"] is False else log.info)("%s", summary["seed_agreement"])
 log.info("misfit of %s: %s", best, misfit["sentence"])
@@ -61,9 +63,10 @@ write_text_atomic(smk.output.diagnosis, diagnosis_html(summary))
 
 # ---- figures ---------------------------------------------------------------------------------
 write_figures(dict(zip(smk.params.figure_names, smk.output.figures)), reference, runs, deltas,
-              results, max(n_initial.values()), strains, best, calib.model_constants, target)
+              results, max(n_initial.values()), strains, best, calib.model_constants, calib.units,
+              target)
 if uncertainty:
     uncertainty_plots.write_all(uq_summary, uq_data,
                                 dict(zip(UNCERTAINTY_FIGURES, smk.output.uncertainty_figures)),
-                                smk.output.uncertainty_table)
+                                smk.output.uncertainty_table, calib.units)
 log.info("report written: best delta %.5f (%s)", summary["best"]["delta"], best)

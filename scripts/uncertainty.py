@@ -10,7 +10,6 @@ from grassego import ego
 from grassego.calibration import Calibration
 from grassego.fields import read_reference
 from grassego.logsetup import setup_logging
-from grassego.stz.dataset import PARAMETER_UNITS
 from grassego.surrogate import GPConfig
 from grassego.uncertainty import io
 from grassego.uncertainty.analysis import analyze
@@ -26,10 +25,15 @@ names = list(cfg["parameters"])
 bounds = np.array([cfg["parameters"][n] for n in names], dtype=np.float64)
 calib = Calibration.from_config(read_reference(smk.input.reference), cfg, threads=smk.threads)
 results = [ego.result_from_history(p) for p in smk.input.results]
-space = ego.search_space(bounds, names, surrogate["search_space"], e_mean=float(calib.pe0.mean()))
+space = ego.search_space(bounds, names, surrogate["search_space"], e_mean=float(calib.pe0.mean()),
+                         energy_unit=calib.units.label("energy"))
 log.info("%d seeds, %d evaluations; budget %d real evaluations", len(results),
          sum(r.n_evaluations for r in results), settings.real_evaluations(len(results), len(names)))
 uq = analyze(results, calib.evaluate, space,
              GPConfig(kernel=surrogate["kernel"], y_transform=surrogate["y_transform"]),
-             settings, units=PARAMETER_UNITS, target=json.loads(smk.params.target), log=log)
-io.write(uq.summary, uq.data, smk.output.summary, smk.output.data)
+             settings, units=calib.units.parameter_labels(names),
+             target=json.loads(smk.params.target), log=log)
+uq.summary["units"] = calib.units.summary_block(names)
+units = calib.units.parameter_names(names)
+io.write(uq.summary, uq.data.assign_coords(param_units=("param", units)), smk.output.summary,
+         smk.output.data)

@@ -14,6 +14,7 @@ from grassego.errors import InputError
 from grassego.fields import read_reference
 from grassego.ingest import ingest_dumps
 from grassego.lammps_log import read_log
+from grassego.units import Units, case_units
 
 LJ_CG = dict(units="lj", width=2.0, cutoff=6.0, grid=(8, 8), strain_cutoff=3.0)
 
@@ -108,6 +109,9 @@ def test_lj_coarse_strain_follows_global_strain(lj_reference):
     assert float(ds["exy"][-1].std()) > 0.02
     assert float(ds["d2min"][-1].mean()) > float(ds["d2min"][10].mean()) > 0
     assert ds["pe"].attrs["lj_units"] == "epsilon per atom"
+    # 2-D LJ data: stresses in epsilon/sigma^2, and the case's units say so (grassego.units)
+    assert ds["stress_strain"].attrs["lj_units"] == "epsilon/sigma^2"
+    assert case_units(ds) == Units("lj", 2)
     assert read_reference(out).sizes["frame"] == 101
 
 

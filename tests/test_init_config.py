@@ -86,7 +86,7 @@ def test_cuzr_values_contain_the_paper_points(cuzr_case, cuzr_reference_path):
     # the peak (γ 0.088) gives back the authors' window 0.075-0.14 to a thousandth
     assert cfg["objective"]["overshoot_window"] == pytest.approx([0.075, 0.14], abs=1.1e-3)
     assert "solver" in cfg and "lx_A" not in cfg["solver"]["constants"]  # the reference's cell
-    assert "400 x 400 A" in text
+    assert "400 x 400 angstrom" in text
 
 
 def test_cuzr_config_is_valid_and_commented(cuzr_case):

@@ -13,6 +13,7 @@ from grassego.report import (FIGURES, ReportSettings, band_profiles, reference_t
                              write_figures)
 from grassego.stz import ModelConstants
 from grassego.summary import REFERENCE_LABEL, parameter_sets, set_fidelity
+from grassego.units import PHYSICAL
 
 NAMES = ["c0", "s_y", "beta", "E0"]
 STRAINS = np.array([0.0, 0.1, 0.2, 0.3, 0.4, 0.5])
@@ -122,8 +123,9 @@ def test_every_figure_is_written(tmp_path):
     deltas = {"seed 0": 0.1, "seed 1": 0.2, "paper": 0.15}
     paths = {name: tmp_path / f"{name}.png" for name in FIGURES}
     write_figures(paths, _reference(), _runs([3, 4, 5]), deltas, results, 1, [0.1, 0.5],
-                  "seed 0", ModelConstants())
+                  "seed 0", ModelConstants(), PHYSICAL)
     assert all(p.stat().st_size > 1000 for p in paths.values())
     with pytest.raises(ValueError, match=r"no output path for the figures \['band_profiles'\]"):
         write_figures({k: v for k, v in paths.items() if k != "band_profiles"}, _reference(),
-                      _runs([3, 4, 5]), deltas, results, 1, [0.1], "seed 0", ModelConstants())
+                      _runs([3, 4, 5]), deltas, results, 1, [0.1], "seed 0", ModelConstants(),
+                      PHYSICAL)

@@ -16,6 +16,7 @@ from grassego.uncertainty.analysis import analyze
 from grassego.uncertainty.settings import UncertaintySettings
 from grassego.uncertainty.sobol import sobol_indices
 from grassego.uncertainty.verdict import interval_text, verdicts
+from grassego.units import PHYSICAL
 
 
 # ---- Sobol' indices ---------------------------------------------------------------------------
@@ -237,7 +238,7 @@ def test_uncertainty_files_and_figures(synthetic, tmp_path):
     assert summary["verdicts"] == synthetic.summary["verdicts"]
     np.testing.assert_array_equal(data["sample"].values, synthetic.data["sample"].values)
     figures = {name: tmp_path / f"{name}.png" for name in FIGURES}
-    plots.write_all(summary, data, figures, tmp_path / "verdicts.html")
+    plots.write_all(summary, data, figures, tmp_path / "verdicts.html", PHYSICAL)
     assert all(p.stat().st_size > 10_000 for p in figures.values())
     page = (tmp_path / "verdicts.html").read_text()
     assert "traded off with c" in page and "<table>" in page
@@ -305,7 +306,7 @@ def test_an_optimum_outside_the_box_is_never_identified(caplog):
     assert s["seed_agreement"].startswith("the seeds do not agree — outside the near-optimal "
                                           "region: seed 1's optimum (")
     assert "the seeds do not agree" in caplog.text and "beta: at a bound" in caplog.text
-    assert "<p><b>the seeds do not agree" in plots.verdict_html(s)
+    assert "<p><b>the seeds do not agree" in plots.verdict_html(s, PHYSICAL)
 
 
 def test_a_seed_optimum_on_a_bound_is_at_the_bound():

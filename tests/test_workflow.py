@@ -25,9 +25,11 @@ import pytest
 import xarray as xr
 import yaml
 
+from case_labels import check_case_labels
 from conftest import ROOT
 from grassego.design import replicate_design
 from grassego.fields import read_reference, write_reference
+from grassego.units import PHYSICAL
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
@@ -126,6 +128,8 @@ def test_workflow_end_to_end(tmp_path: Path):
     table = (results / "summary" / "summary.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in table[1:]] == ["seed 0", "seed 1", "paper_optimum",
                                                          "MD"]
+    # every output speaks the case's (physical) units (tests/test_case_units.py: an LJ case)
+    check_case_labels(results, PHYSICAL)
 
     # nothing changed -> nothing to do
     dry = _smk(tmp_path, "-n")

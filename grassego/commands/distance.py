@@ -14,6 +14,7 @@ import xarray as xr
 from grassego.errors import InputError
 from grassego.grassmann import METRICS, SPACES, UNEQUAL
 from grassego.objective import VARIANTS, ObjectiveConfig, evaluate
+from grassego.units import case_units
 
 
 def _open(path: str) -> xr.Dataset:
@@ -94,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{strain:<8g} " + "  ".join(f"{per[r, s]:8.5f}" for r in range(per.shape[0])))
     print("d_field  " + "  ".join(f"{v:8.5f}" for v in res["d_field"].values))
     if has_stress:
-        print("d_stress " + "  ".join(f"{v:8.5f}" for v in res["d_stress"].values) + "  GPa")
+        print("d_stress " + "  ".join(f"{v:8.5f}" for v in res["d_stress"].values)
+              + f"  {case_units(a).name('stress')}")
         print("total    " + "  ".join(f"{v:8.5f}" for v in res["delta"].values))
     return 0

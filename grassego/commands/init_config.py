@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from grassego.init_config import init_config
+from grassego.init_config import UNITS, init_config
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     config = init_config(args.reference, args.out, force=args.force)
     params = config["parameters"]
-    log.info("wrote %s: mu %g GPa, s_y %s GPa, beta %s 1/eV, E0 %s eV", args.out,
-             config["solver"]["constants"]["mu_GPa"], params["s_y"], params["beta"], params["E0"])
+    stress, beta, energy = (UNITS.name(q) for q in ("stress", "inverse_energy", "energy"))
+    log.info("wrote %s: mu %g %s, s_y %s %s, beta %s %s, E0 %s %s", args.out,
+             config["solver"]["constants"]["mu_GPa"], stress, params["s_y"], stress,
+             params["beta"], beta, params["E0"], energy)
     return 0

@@ -2,7 +2,8 @@
 
 Format (``format`` attribute ``grassego-ego-history-2``): dims ``evaluation`` (rows in
 evaluation order), ``param`` (coordinate: parameter names), ``side`` (lower, upper); variables
-``X(evaluation, param)`` (parameter units), ``y(evaluation)`` (Δ, NaN if failed or pending),
+``X(evaluation, param)`` (parameter units; the optional coordinate ``param_units(param)`` names
+them), ``y(evaluation)`` (Δ, NaN if failed or pending),
 ``status(evaluation)`` (``ok``, ``pending``, or the objective's failure status),
 ``iteration(evaluation)`` (0 = initial design), ``acquisition(evaluation)`` (log of the
 acquisition value when the row was proposed, NaN for the design), ``tr_length(evaluation)``
@@ -43,9 +44,12 @@ _FLOAT_ROWS = ("y", "acquisition", "tr_length", "wall_time")
 class History:
     """The growing table of evaluations (see the module doc for the columns)."""
 
-    def __init__(self, bounds: np.ndarray, names: list[str], seed: int, path: Path | None):
+    def __init__(self, bounds: np.ndarray, names: list[str], seed: int, path: Path | None,
+                 units: Sequence[str] | None = None):
         d = bounds.shape[0]
         self.bounds, self.names, self.seed, self.path = bounds, names, seed, path
+        #: each parameter's unit (ASCII name, :meth:`grassego.units.Units.name`), if known
+        self.units = None if units is None else [str(u) for u in units]
         self.X = np.empty((0, d))
         self.y = np.empty(0)
         self.status: list[str] = []
@@ -100,7 +104,8 @@ class History:
                 "bounds": (("param", "side"), self.bounds),
             },
             coords={"evaluation": np.arange(self.y.size), "param": self.names,
-                    "side": ["lower", "upper"]},
+                    "side": ["lower", "upper"],
+                    **({} if self.units is None else {"param_units": ("param", self.units)})},
             attrs={"format": HISTORY_FORMAT, "seed": int(self.seed),
                    "stop_reason": self.stop_reason},
         )
@@ -129,6 +134,8 @@ class History:
         for name in _FLOAT_ROWS:
             setattr(h, name, ds[name].values.astype(np.float64))
         h.stop_reason = str(ds.attrs.get("stop_reason", ""))
+        if "param_units" in ds.coords:
+            h.units = [str(u) for u in ds["param_units"].values]
         return h
 
     @classmethod

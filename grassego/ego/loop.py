@@ -118,7 +118,8 @@ def minimize(objective: Objective, bounds: np.ndarray | Sequence[Sequence[float]
              names: Sequence[str] | None = None, initial_X: np.ndarray | None = None,
              initial_y: np.ndarray | None = None, initial_status: Sequence[str] | None = None,
              initial_chunks: int | None = None, space: SearchSpace | None = None,
-             settings: EGOSettings = EGOSettings()) -> EGOResult:
+             settings: EGOSettings = EGOSettings(),
+             units: Sequence[str] | None = None) -> EGOResult:
     """Minimise ``objective`` over the box ``bounds``.
 
     ``objective(X)`` takes a ``(q, d)`` array and returns ``q`` values (NaN/inf = failed), or a
@@ -130,7 +131,8 @@ def minimize(objective: Objective, bounds: np.ndarray | Sequence[Sequence[float]
     ``max_iter``: iterations (objective calls of ``batch_size`` points) after the design.
     ``threshold``: stop once the best finite Δ is below it. ``space``: the coordinates the
     surrogate and trust region work in (:mod:`grassego.ego.space`; default the box
-    ``bounds``). ``state_path``: NetCDF history file,
+    ``bounds``). ``units``: each parameter's unit, recorded in the history (``param_units``).
+    ``state_path``: NetCDF history file,
     created or resumed. Same arguments and seed → identical sequence of X. An exception raised
     by the objective propagates; the rows it was evaluating stay "pending" in the file and are
     evaluated first when the run is resumed.
@@ -152,8 +154,9 @@ def minimize(objective: Objective, bounds: np.ndarray | Sequence[Sequence[float]
         _check_resume(h, b, names, seed, x0)
         log.info("EGO seed %d: resuming %s with %d rows (%d pending)", seed, path, h.y.size,
                  h.pending().size)
+        h.units = h.units if units is None else [str(u) for u in units]
     else:
-        h = History(b, names, seed, path)
+        h = History(b, names, seed, path, units)
         _initial_rows(h, n_initial, seed, settings, x0, initial_y, initial_status)
         h.write()
     _evaluate_pending(h, objective, initial_chunks if int(h.iteration.max()) == 0 else None)

@@ -21,6 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from grassego.design import check_bounds
+from grassego.units import PHYSICAL
 
 
 class SearchSpace:
@@ -49,8 +50,10 @@ class SearchSpace:
 class MeanChiSpace(SearchSpace):
     """(…, β, …, E0, …) searched as (…, β, …, m = β (Ē − E0), …); see the module doc."""
 
-    def __init__(self, bounds: np.ndarray, i_beta: int, i_e0: int, e_mean: float):
+    def __init__(self, bounds: np.ndarray, i_beta: int, i_e0: int, e_mean: float,
+                 energy_unit: str = PHYSICAL.label("energy")):
         super().__init__(bounds)
+        self.energy_unit = energy_unit
         if self.bounds[i_beta, 0] <= 0:
             raise ValueError("the mean-chi coordinates need beta bounds > 0")
         self.i_beta, self.i_e0, self.e_mean = i_beta, i_e0, float(e_mean)
@@ -74,17 +77,20 @@ class MeanChiSpace(SearchSpace):
         return super().from_search(x)
 
     def describe(self) -> str:
-        return f"(beta, m = beta (E_mean - E0)) with E_mean = {self.e_mean:.6g} eV"
+        return f"(beta, m = beta (E_mean - E0)) with E_mean = {self.e_mean:.6g} {self.energy_unit}"
 
 
 def search_space(bounds: np.ndarray, names: Sequence[str], kind: str,
-                 e_mean: float | None = None) -> SearchSpace:
+                 e_mean: float | None = None,
+                 energy_unit: str = PHYSICAL.label("energy")) -> SearchSpace:
     """The search space ``kind`` (``"mean_chi"`` | ``"box"``) for parameters ``names``.
-    ``mean_chi`` needs both β and E0 calibrated and the mean first-frame energy ``e_mean``;
-    otherwise it falls back to the box."""
+    ``mean_chi`` needs both β and E0 calibrated and the mean first-frame energy ``e_mean``
+    [``energy_unit``, the case's: :meth:`grassego.units.Units.label`]; otherwise it falls back
+    to the box."""
     names = list(names)
     if kind == "mean_chi" and "beta" in names and "E0" in names and e_mean is not None:
-        return MeanChiSpace(bounds, names.index("beta"), names.index("E0"), e_mean)
+        return MeanChiSpace(bounds, names.index("beta"), names.index("E0"), e_mean,
+                            energy_unit)
     if kind not in ("mean_chi", "box"):
         raise ValueError(f"search space must be 'mean_chi' or 'box', got {kind!r}")
     return SearchSpace(bounds)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from grassego.stz.constants import PER_RUN_FIELDS, ModelConstants
+from grassego.units import PHYSICAL
 
 #: Calibrated parameters every run must give: c0 [1], s_y [GPa], beta [1/eV], E0 [eV].
 REQUIRED_PARAMS: tuple[str, ...] = ("c0", "s_y", "beta", "E0")
@@ -87,8 +88,10 @@ def _field(name: str, a: np.ndarray) -> np.ndarray:
 
 
 def prepare_inputs(params: Mapping[str, Iterable[float]], pe0: np.ndarray, pe_final: np.ndarray,
-                   constants: ModelConstants) -> RunInputs:
-    """Validate the call and each run. Raises ``ValueError`` for a bad call; marks bad runs."""
+                   constants: ModelConstants,
+                   temperature_unit: str = PHYSICAL.label("temperature")) -> RunInputs:
+    """Validate the call and each run. Raises ``ValueError`` for a bad call; marks bad runs.
+    ``temperature_unit``: the case's (T_Z's) temperature label, for the rejection reasons."""
     given = _columns(params)
     pe0, pe_final = _field("pe0", pe0), _field("pe_final", pe_final)
     if pe0.shape != pe_final.shape:
@@ -113,7 +116,7 @@ def prepare_inputs(params: Mapping[str, Iterable[float]], pe0: np.ndarray, pe_fi
                                                              per_run["chi_energy_factor"]) > 0)
         # the paper's driver: reject when beta (E_final - E0) T_Z < threshold anywhere
         rejected[f"final effective temperature beta (E_final - E0) T_Z below "
-                 f"{constants.min_final_teff_K:g} K where the final PE is lowest "
+                 f"{constants.min_final_teff_K:g} {temperature_unit} where the final PE is lowest "
                  f"({pe_final.min():.6g})"] = ~(chi_from_energy(pe_final.min(), beta, e0, 1.0)
                                                 * per_run["T_Z_K"]
                                                 >= constants.min_final_teff_K)

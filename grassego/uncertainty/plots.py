@@ -15,6 +15,7 @@ import xarray as xr
 from grassego.atomic import write_text_atomic
 from grassego.plots import _save, plt
 from grassego.uncertainty import FIGURES
+from grassego.units import Units
 
 
 def _grid(n: int):
@@ -26,10 +27,10 @@ def _grid(n: int):
     return fig, axes.ravel()
 
 
-def plot_profiles(data: xr.Dataset, out: str | Path) -> Path:
+def plot_profiles(data: xr.Dataset, out: str | Path, units: Units) -> Path:
     """Δ along each parameter: re-optimised profile (GP median, ±2σ band), slice at the
     optimum (dashed), real check evaluations, the near-optimal threshold and interval, the
-    seeds' optima and the target where known."""
+    seeds' optima and the target where known; parameter axes in the case's ``units``."""
     names = [str(n) for n in data["param"].values]
     fig, axes = _grid(len(names))
     threshold = float(data.attrs["delta_threshold"])
@@ -56,7 +57,7 @@ def plot_profiles(data: xr.Dataset, out: str | Path) -> Path:
         ax.set_ylim(max(0.0, best - 2 * (threshold - best)),
                     min(top, best + 12 * (threshold - best)) + 2 * (threshold - best))
         ax.set_xlim(v[0], v[-1])
-        ax.set_xlabel(name)
+        ax.set_xlabel(units.parameter_axis(name))
         ax.set_ylabel("Δ")
         ax.set_title(f"{name}: {str(data['status'].values[i]).replace('_', ' ')}", fontsize=9)
         ax.grid(alpha=0.3)
@@ -67,9 +68,10 @@ def plot_profiles(data: xr.Dataset, out: str | Path) -> Path:
     return _save(fig, out)
 
 
-def plot_pairs(data: xr.Dataset, out: str | Path) -> Path:
+def plot_pairs(data: xr.Dataset, out: str | Path, units: Units) -> Path:
     """Pairwise scatter of the near-optimal set (lower triangle), its histograms (diagonal) and
-    Spearman correlations (upper triangle); checks, seeds' optima and target marked."""
+    Spearman correlations (upper triangle); checks, seeds' optima and target marked;
+    parameter axes in the case's ``units``."""
     names = [str(n) for n in data["param"].values]
     d = len(names)
     sample, checks = data["sample"].values, data["check_x"].values
@@ -102,9 +104,9 @@ def plot_pairs(data: xr.Dataset, out: str | Path) -> Path:
                 ax.set_xticks([])
                 ax.set_yticks([])
             if r == d - 1:
-                ax.set_xlabel(names[c], fontsize=8)
+                ax.set_xlabel(units.parameter_axis(names[c]), fontsize=8)
             if c == 0:
-                ax.set_ylabel(names[r], fontsize=8)
+                ax.set_ylabel(units.parameter_axis(names[r]), fontsize=8)
     fig.suptitle("Near-optimal set of the surrogate (dots); real checks inside (o) / outside (x) "
                  "the threshold; seeds' optima (*), target (+)", fontsize=9)
     fig.tight_layout()
@@ -138,16 +140,17 @@ def plot_sobol(data: xr.Dataset, out: str | Path) -> Path:
     return _save(fig, out)
 
 
-def verdict_html(summary: Mapping[str, Any]) -> str:
-    """The verdicts, intervals, indices and seeds' optima as a small HTML page, opening with
-    whether the seeds agree and which parameters are at a bound."""
+def verdict_html(summary: Mapping[str, Any], units: Units) -> str:
+    """The verdicts, intervals (in the case's ``units``), indices and seeds' optima as a small
+    HTML page, opening with whether the seeds agree and which parameters are at a bound."""
     near, sobol, seeds = summary["near_optimal"], summary["sobol"], summary["seeds"]
     noise, checks = summary["noise"], near["checks"]
     rows = []
     for name, v in summary["verdicts"].items():
         iv = near["intervals"][name]
         cells = [name, v["status"].replace("_", " "), v["text"],
-                 f"{iv['low']:.5g} – {iv['high']:.5g} ({100 * iv['fraction_of_range']:.0f} %)",
+                 f"{iv['low']:.5g} – {iv['high']:.5g}{_unit(units, name)} "
+                 f"({100 * iv['fraction_of_range']:.0f} %)",
                  _index_text(sobol["first_order"][name]), _index_text(sobol["total"][name]),
                  ", ".join(f"{x:.5g}" for x in seeds[name]["optima"])
                  + f" (spread {seeds[name]['spread']:.3g})"]
@@ -182,6 +185,12 @@ def verdict_html(summary: Mapping[str, Any]) -> str:
             + "".join(f"<p>{line}</p>" for line in lines) + "</body></html>\n")
 
 
+def _unit(units: Units, name: str) -> str:
+    """`` <label>`` of a parameter's unit, or nothing for a dimensionless one."""
+    label = units.label(units.parameter_quantity(name))
+    return f" {label}" if label else ""
+
+
 def _num(value: float | None) -> str:
     return "n/a" if value is None or not np.isfinite(value) else f"{value:.3g}"
 
@@ -191,10 +200,10 @@ def _index_text(index: Mapping[str, float]) -> str:
 
 
 def write_all(summary: Mapping[str, Any], data: xr.Dataset, figures: Mapping[str, str | Path],
-              table: str | Path) -> None:
+              table: str | Path, units: Units) -> None:
     """Every figure (``figures``: each name of :data:`grassego.uncertainty.FIGURES` → path)
-    and the HTML table."""
-    plot_profiles(data, figures["uncertainty_profiles"])
-    plot_pairs(data, figures["uncertainty_pairs"])
+    and the HTML table, parameters in the case's ``units``."""
+    plot_profiles(data, figures["uncertainty_profiles"], units)
+    plot_pairs(data, figures["uncertainty_pairs"], units)
     plot_sobol(data, figures["uncertainty_sobol"])
-    write_text_atomic(table, verdict_html(summary))
+    write_text_atomic(table, verdict_html(summary, units))
