@@ -46,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--variant", default=d.variant, choices=tuple(VARIANTS),
                    help="objective variant (default %(default)s; see README)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, reads=("a", "b"), writes=())
 
 
 def _clean(x):

@@ -46,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="LAMMPS units style: metal bar -> GPa, lj stays reduced "
                         "(default %(default)s)")
     p.add_argument("--d2min", action="store_true", help="also store the non-affine D²min field")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, reads=("dumps", "log_file"), writes=("out",))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="square cell edge in Å (default %(default)s)")
     p.add_argument("--width", type=float, default=d.coarse_graining_width_A,
                    help="coarse-graining width c used upstream, Å (recorded only)")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, reads=("directory",), writes=("out",))
 
 
 def run(args: argparse.Namespace) -> int:

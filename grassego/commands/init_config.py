@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="CONFIG.yaml",
                    help="config file to write (its stem names the results directory)")
     p.add_argument("--force", action="store_true", help="replace an existing config file")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, reads=("reference",), writes=("out",))
 
 
 def run(args: argparse.Namespace) -> int:

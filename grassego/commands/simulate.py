@@ -65,7 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--constant", action="append", default=[], metavar="NAME=VALUE",
                    help="override a ModelConstants field for the whole batch (repeatable), "
                         "e.g. --constant max_strain=0.1 --constant n_frames=20")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, reads=("reference", "params"), writes=("out",))
 
 
 def parse_constants(items: list[str], reference=None) -> dict[str, float | int]:
