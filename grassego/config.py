@@ -22,6 +22,8 @@ from grassego.errors import GrassegoError
 REQUIRED_PARAMETERS = ("c0", "s_y", "beta", "E0")
 #: Parameters that must be positive for a run to start (c0 [1], s_y [GPa], β [1/eV]).
 POSITIVE_PARAMETERS = ("c0", "s_y", "beta")
+#: Longest file or directory name (bytes) that common file systems (ext4, XFS, NTFS) allow.
+NAME_MAX = 255
 #: Relative mismatch tolerated between the reference grid's extent and the solver's cell.
 CELL_RTOL = 0.01
 
@@ -67,10 +69,9 @@ def validate_schema(config: dict, schema: str | Path) -> None:
 
 def check_config(config: Mapping[str, Any], root: str | Path = ".") -> None:
     """Raise :class:`ConfigError` listing every inconsistency of a schema-valid config."""
-    problems = [*_parameter_problems(config), *_objective_problems(config),
+    problems = [*_parameter_problems(config), *_settings_problems(config),
                 *_solver_problems(config), *_reference_problems(config, root),
-                *_report_problems(config), *_uncertainty_problems(config),
-                *_results_problems(config, root)]
+                *_report_problems(config), *_results_problems(config, root)]
     if config["design"]["n_batches"] > config["design"]["n_samples"]:
         problems.append("design.n_batches: more batches than samples")
     if not problems:
@@ -97,7 +98,9 @@ def _parameter_problems(config: Mapping[str, Any]) -> Iterator[str]:
             yield (f"parameters.{name}: the lower bound {lo} must be > 0 (no run with "
                    f"{name} <= 0 can start)")
     for name, value in fixed.items():
-        if name in _positive_names() and not value > 0:
+        if not np.isfinite(value):
+            yield f"fixed.{name}: must be a finite number, got {value}"
+        elif name in _positive_names() and not value > 0:
             yield f"fixed.{name}: must be > 0, got {value}"
     for name in sorted(set(params) & set(fixed)):
         yield f"fixed.{name}: a parameter cannot be both calibrated and fixed"
@@ -132,22 +135,42 @@ def _constants_problems(constants: Mapping[str, Any], section: str) -> Iterator[
         yield f"{section}.{name}: {problem}"
 
 
-def _objective_problems(config: Mapping[str, Any]) -> Iterator[str]:
+def settings_builders() -> tuple[tuple[str, Any], ...]:
+    """``(config section, builder)`` of every settings class the jobs build from the config:
+    :func:`check_config` builds each one, so that whatever a job would reject stops the plan."""
+    from grassego.calibration import SolverSettings
+    from grassego.design import DesignSettings
+    from grassego.ego.settings import EGOLoop, EGOSettings
+    from grassego.ingest import IngestSettings
     from grassego.objective import ObjectiveConfig
-
-    try:
-        ObjectiveConfig.from_config(config["objective"])
-    except (TypeError, ValueError) as exc:
-        yield f"objective.{exc}"
-
-
-def _uncertainty_problems(config: Mapping[str, Any]) -> Iterator[str]:
+    from grassego.report import ReportSettings
     from grassego.uncertainty.settings import UncertaintySettings
 
-    try:
-        UncertaintySettings.from_config(config.get("uncertainty", {}))
-    except (TypeError, ValueError) as exc:
-        yield f"uncertainty.{exc}"
+    return (("objective", ObjectiveConfig.from_config), ("design", DesignSettings.from_config),
+            ("solver", SolverSettings.from_config), ("ego", EGOLoop.from_config),
+            ("ego", EGOSettings.from_config), ("report", ReportSettings.from_config),
+            ("uncertainty", UncertaintySettings.from_config),
+            ("reference.dumps", IngestSettings.from_config))
+
+
+def _section(config: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """The config section at the dotted ``key`` (empty where the config leaves it out)."""
+    section: Any = config
+    for name in key.split("."):
+        section = section.get(name, {})
+    return section
+
+
+def _settings_problems(config: Mapping[str, Any]) -> Iterator[str]:
+    """Every settings class built from its section (:func:`settings_builders`); a rejection is
+    one line prefixed with the section's key."""
+    for key, build in settings_builders():
+        try:
+            build(_section(config, key))
+        except (TypeError, ValueError) as exc:
+            message = " ".join(str(exc).split())
+            named = message.startswith(key) and message[len(key):len(key) + 1] in (".", ":")
+            yield message if named else f"{key}.{message}"
 
 
 def _solver_problems(config: Mapping[str, Any]) -> Iterator[str]:
@@ -164,6 +187,10 @@ def _solver_problems(config: Mapping[str, Any]) -> Iterator[str]:
     if problems:
         return
     max_strain = ModelConstants(**constants).max_strain
+    window = config["objective"]["overshoot_window"]
+    if window[0] >= max_strain:
+        yield (f"objective.overshoot_window: {list(window)} lies beyond the model's final strain "
+               f"solver.constants.max_strain = {max_strain}")
     for key, strains in (("objective.snapshot_strains", config["objective"]["snapshot_strains"]),
                          ("report.field_strains", config["report"]["field_strains"])):
         beyond = [s for s in strains if s > max_strain * (1 + 1e-9)]
@@ -187,15 +214,28 @@ def _reference_problems(config: Mapping[str, Any], root: str | Path) -> Iterator
         for name, value in target.items():
             if name in _positive_names() and not value > 0:
                 yield f"reference.forward.target.{name}: must be > 0, got {value}"
+            elif name in params and not params[name][0] <= value <= params[name][1]:
+                yield (f"reference.forward.target.{name}: {value} lies outside its box "
+                       f"parameters.{name} = {list(params[name])}; the known answer must be "
+                       "one the calibration can find")
     if ref["source"] == "dumps" and not ref["dumps"]["md"]["enabled"]:
         yield from _dump_file_problems(ref["dumps"], root)
     if ref["source"] == "dumps" and ref["dumps"]["md"]["enabled"]:
-        yield from _md_problems(ref["dumps"])
+        yield from _md_problems(ref["dumps"], Path(root) / config["results"] / "md")
 
 
-def _md_problems(dumps: Mapping[str, Any]) -> Iterator[str]:
-    """The MD run's settings make whole numbers of steps, and its units are the ingestion's."""
-    from grassego.md import SYSTEMS, deck_variables, shear_settings
+def _md_problems(dumps: Mapping[str, Any], out_dir: Path) -> Iterator[str]:
+    """The MD run's settings make whole numbers of steps, its units are the ingestion's, and
+    LAMMPS can write to its output directory ``out_dir`` (under ``results``)."""
+    import os
+
+    from grassego.errors import InputError
+    from grassego.md import SYSTEMS, deck_variables, lammps_safe_dir, shear_settings
+
+    try:
+        lammps_safe_dir(Path(os.path.abspath(out_dir)))
+    except InputError as exc:
+        yield f"results: the MD run (reference.dumps.md.enabled) writes to {exc}"
 
     md = dumps["md"]
     settings = {k: v for k, v in md.items() if k not in ("enabled", "system", "omp_threads")}
@@ -267,16 +307,25 @@ def _data_problems(config: Mapping[str, Any], root: str | Path) -> list[str]:
         ds = read_reference(path)
     except (GrassegoError, ValueError, OSError) as exc:
         return [f"{key}: {exc}"]
+    from grassego.plausibility import reference_problems, snapshot_problems
+
     strain = np.asarray(ds["strain"].values)
     spacing = float(np.max(np.diff(strain))) if strain.size > 1 else 0.0
-    problems = []
-    for skey in ("objective.snapshot_strains", "report.field_strains"):
-        section, name = skey.split(".")
-        for s in config[section][name]:
-            if s < strain.min() - spacing or s > strain.max() + spacing:
-                problems.append(f"{skey}: {s} lies outside the reference data's strain range "
-                                f"[{strain.min():g}, {strain.max():g}] ({path})")
-                break
+    problems = [f"{key}: {path}: implausible reference: {p}"
+                for p in reference_problems(ds, None, config["reference"]["accept_unusual"])]
+    problems += [f"objective.snapshot_strains: {p} ({path})"
+                 for p in snapshot_problems(strain, config["objective"]["snapshot_strains"])]
+    for s in config["report"]["field_strains"]:
+        if s < strain.min() - spacing or s > strain.max() + spacing:
+            problems.append(f"report.field_strains: {s} lies outside the reference data's strain "
+                            f"range [{strain.min():g}, {strain.max():g}] ({path})")
+            break
+    window, top = config["objective"]["overshoot_window"], float(ds["strain_ss"].max())
+    if window[0] >= top:
+        problems.append(f"objective.overshoot_window: {list(window)} lies beyond the reference's "
+                        f"stress-strain data (up to strain {top:g}, {path})")
+    if problems:
+        return problems
     problems += cell_problems(ds, config["solver"]["constants"], str(path))
     problems += units_problems(ds, config["solver"]["units"], config["solver"]["constants"],
                                str(path))
@@ -381,9 +430,23 @@ def _results_problems(config: Mapping[str, Any], root: str | Path) -> Iterator[s
 
     results = config["results"]
     path = Path(os.path.abspath(Path(root) / results))
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in results):
+        yield (f"results: {results!r} contains a control character (a newline, a tab); name a "
+               "directory without one")
+        return
     if not results.strip() or path == Path(path.anchor):
         yield (f"results: {results!r} would put the outputs at the filesystem root; name a "
                "directory, e.g. results")
+        return
+    workdir = Path(os.path.abspath(root))
+    if path == workdir or path in workdir.parents:
+        yield (f"results: {results!r} is the working directory {workdir} or holds it; the "
+               "outputs would mix with the inputs: name a subdirectory, e.g. results")
+        return
+    too_long = [part for part in path.parts if len(os.fsencode(part)) > NAME_MAX]
+    if too_long:
+        yield (f"results: a path component is {len(os.fsencode(too_long[0]))} bytes long "
+               f"({too_long[0][:20]}...); file systems allow {NAME_MAX}")
         return
     if "{" in results or "}" in results:
         yield (f"results: {results!r} contains a brace, which Snakemake reads as a wildcard; "

@@ -206,6 +206,9 @@ def read_runs(path: str | os.PathLike) -> xr.Dataset:
 # ----------------------------------------------------------------------------------------------
 def _open(path: str | os.PathLike) -> xr.Dataset:
     path = Path(path)
+    if path.is_dir():
+        raise InputError(path, "is a directory; a NetCDF file is expected here (legacy text "
+                               "fields: convert them with grassego ingest-legacy DIR OUT.nc)")
     if not path.is_file():
         raise InputError(path, "no such file")
     try:

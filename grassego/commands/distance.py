@@ -11,9 +11,10 @@ import math
 
 import xarray as xr
 
-from grassego.errors import InputError
+from grassego.errors import GrassegoError, InputError
 from grassego.grassmann import METRICS, SPACES, UNEQUAL
 from grassego.objective import VARIANTS, ObjectiveConfig, evaluate
+from grassego.plausibility import add_accept_unusual, check_reference
 
 
 def _open(path: str) -> xr.Dataset:
@@ -46,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--variant", default=d.variant, choices=tuple(VARIANTS),
                    help="objective variant (default %(default)s; see README)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_accept_unusual(p)
     p.set_defaults(func=run, reads=("a", "b"), writes=())
 
 
@@ -59,14 +61,31 @@ def _clean(x):
 
 def run(args: argparse.Namespace) -> int:
     rank = args.rank.split(",") if "," in args.rank else args.rank
-    cfg = ObjectiveConfig(snapshot_strains=tuple(args.snapshots), weights=tuple(args.weights),
-                          metric=args.metric, rank=rank, space=args.space, unequal=args.unequal,
-                          variant=args.variant)
+    try:
+        cfg = ObjectiveConfig(snapshot_strains=tuple(args.snapshots),
+                              weights=tuple(args.weights), metric=args.metric, rank=rank,
+                              space=args.space, unequal=args.unequal, variant=args.variant)
+    except ValueError as exc:  # "rank: ...", "weights: ...": the option's name
+        option = {"snapshot_strains": "snapshots"}.get(str(exc).split(":")[0],
+                                                       str(exc).split(":")[0])
+        raise GrassegoError(f"--{option}:{str(exc).partition(':')[2]}") from None
     a, b = _open(args.a), _open(args.b)
     for path, ds in ((args.a, a), (args.b, b)):
         if "exy" not in ds or "strain" not in ds.coords:
             raise InputError(path, "needs an 'exy' field and a 'strain' coordinate")
-    res = evaluate(a, b, cfg, ref_source=args.a, run_source=args.b)
+    if "run" in a["exy"].dims:
+        raise InputError(args.a, f"holds {a.sizes['run']} runs; the first file is the "
+                                 "reference: give a reference fields file (runs go second)")
+    check_reference(a, args.a, cfg.snapshot_strains, accept_unusual=args.accept_unusual)
+    if (a.sizes["y"], a.sizes["x"]) != (b.sizes["y"], b.sizes["x"]):
+        raise InputError(args.b, f"its grid {b.sizes['x']} x {b.sizes['y']} differs from the "
+                                 f"reference's {a.sizes['x']} x {a.sizes['y']} ({args.a})")
+    try:
+        res = evaluate(a, b, cfg, ref_source=args.a, run_source=args.b)
+    except InputError:
+        raise
+    except ValueError as exc:
+        raise InputError(args.b, f"cannot be compared with {args.a}: {exc}") from exc
     single = res.sizes["run"] == 1
     pick = (lambda v: v[0]) if single else (lambda v: v)
     out = {

@@ -14,6 +14,7 @@ import argparse
 import logging
 
 from grassego.init_config import init_config
+from grassego.plausibility import add_accept_unusual
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +28,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="CONFIG.yaml",
                    help="config file to write (its stem names the results directory)")
     p.add_argument("--force", action="store_true", help="replace an existing config file")
+    add_accept_unusual(p)
     p.set_defaults(func=run, reads=("reference",), writes=("out",))
 
 
 def run(args: argparse.Namespace) -> int:
-    config = init_config(args.reference, args.out, force=args.force)
+    config = init_config(args.reference, args.out, force=args.force,
+                         accept_unusual=args.accept_unusual)
     params = config["parameters"]
     log.info("wrote %s: mu %g GPa, s_y %s GPa, beta %s 1/eV, E0 %s eV", args.out,
              config["solver"]["constants"]["mu_GPa"], params["s_y"], params["beta"], params["E0"])

@@ -64,6 +64,8 @@ def reference_settings():
     solver's settings rerun a forward reference but not a legacy one)."""
     source = REF["source"]
     settings = {"reference": {"source": source, source: REF[source]}}
+    if REF["accept_unusual"]:  # only when set, so that a default run's params stay as they were
+        settings["reference"]["accept_unusual"] = True
     if source == "forward":
         settings |= {
             "solver": config["solver"],
