@@ -4,10 +4,10 @@
 
 Always errors (the comparison would be meaningless): fewer than :data:`MIN_FRAMES` frames; a
 snapshot strain farther than half a frame spacing from every frame; two snapshot strains on one
-frame (the field counted twice); a compared frame (strain > 0) whose strain field is zero
-everywhere. Unusual, refused unless accepted on purpose (``--accept-unusual``, or
-``reference.accept_unusual: true`` in a workflow config; default :data:`ACCEPT_UNUSUAL`): a
-global shear strain beyond :data:`MAX_GLOBAL_STRAIN` (strain in percent?), a shear modulus μ or
+frame (the field counted twice). Unusual, refused unless accepted on purpose
+(``--accept-unusual``, or ``reference.accept_unusual: true`` in a workflow config; default
+:data:`ACCEPT_UNUSUAL`): sheared frames whose strain field is zero everywhere (all of them, or
+one compared at a snapshot strain), a global shear strain beyond :data:`MAX_GLOBAL_STRAIN` (strain in percent?), a shear modulus μ or
 peak stress outside the range of :data:`MU_RANGE` / :data:`PEAK_STRESS_RANGE` for the
 reference's units (GPa for physical units, reduced ε/σ² for LJ: a stress in bar or MPa, or a
 strain in percent, lands outside).
@@ -50,7 +50,10 @@ def snapshot_problems(strain: np.ndarray, snapshots: Sequence[float]) -> list[st
     for s in snapshots:
         i = int(np.abs(strain - s).argmin())
         local = max(gaps[max(i - 1, 0)], gaps[min(i, gaps.size - 1)])
-        if abs(strain[i] - s) > 0.5 * local * (1 + 1e-6):
+        if abs(strain[i] - s) > 0.5 * local * (1 + 1e-6) and not strain[0] <= s <= strain[-1]:
+            far.append(f"{s:g} lies outside the reference data's strain range [{strain[0]:g}, "
+                       f"{strain[-1]:g}] by more than half the frame spacing {local:g}")
+        elif abs(strain[i] - s) > 0.5 * local * (1 + 1e-6):
             far.append(f"snapshot strain {s:g} is {abs(strain[i] - s):g} from the nearest frame "
                        f"(strain {strain[i]:g}), more than half the frame spacing {local:g}: no "
                        "frame of the reference shows that strain")
@@ -68,28 +71,39 @@ def reference_problems(ds: xr.Dataset, snapshots: Sequence[float] | None = None,
                        accept_unusual: bool = ACCEPT_UNUSUAL) -> list[str]:
     """Why the reference dataset ``ds`` is implausible (module doc), one sentence each; empty
     when it is plausible. ``snapshots``: the compared strains [1], if known."""
-    from grassego.fields import engineering_shear, reference_units
+    from grassego.fields import reference_units
 
     strain = np.asarray(ds["strain"].values, dtype=np.float64)
-    exy = np.asarray(engineering_shear(ds["exy"]).values, dtype=np.float64)
     problems = []
     if strain.size < MIN_FRAMES:
         problems.append(f"{strain.size} frame(s); a reference needs at least {MIN_FRAMES} (the "
                         "initial one and sheared ones to compare)")
-    zero = [k for k in range(1, strain.size) if strain[k] > 0 and not np.any(exy[k])]
-    if zero and len(zero) == strain.size - 1:
-        problems.append("every sheared frame's strain field is zero everywhere (was the strain "
-                        "computed against the frame itself?)")
     if snapshots is not None:
         problems += snapshot_problems(strain, snapshots)
-        used = {int(np.abs(strain - s).argmin()) for s in snapshots}
-        hit = sorted(used & set(zero))
-        if hit and len(zero) < strain.size - 1:
-            problems.append(f"the frame at strain {strain[hit[0]]:g}, compared at a snapshot "
-                            "strain, has a strain field that is zero everywhere")
     if not accept_unusual:
-        problems += [f"{p}; {ACCEPT_HINT}" for p in _unusual(ds, reference_units(ds))]
+        unusual = _zero_fields(ds, strain, snapshots) or _unusual(ds, reference_units(ds))
+        problems += [f"{p}; {ACCEPT_HINT}" for p in unusual]
     return problems
+
+
+def _zero_fields(ds: xr.Dataset, strain: np.ndarray, snapshots: Sequence[float] | None
+                 ) -> list[str]:
+    """Sheared frames (strain > 0) whose strain field is zero everywhere: all of them, or one
+    compared at a snapshot strain."""
+    from grassego.fields import engineering_shear
+
+    exy = np.asarray(engineering_shear(ds["exy"]).values, dtype=np.float64)
+    sheared = [k for k in range(strain.size) if strain[k] > 0]
+    zero = [k for k in sheared if not np.any(exy[k])]
+    if zero and zero == sheared:
+        return ["every sheared frame's strain field is zero everywhere (was the strain computed "
+                "against the frame itself?)"]
+    used = {int(np.abs(strain - s).argmin()) for s in snapshots or ()}
+    hit = sorted(used & set(zero))
+    if hit:
+        return [f"the frame at strain {strain[hit[0]]:g}, compared at a snapshot strain, has a "
+                "strain field that is zero everywhere"]
+    return []
 
 
 def _unusual(ds: xr.Dataset, units: str) -> list[str]:
@@ -114,9 +128,8 @@ def _unusual(ds: xr.Dataset, units: str) -> list[str]:
         return out
     try:
         mu = elastic_modulus(strain_ss, stress, "reference").mu_GPa
-    except InputError as exc:
-        return [*out, f"no shear modulus can be fitted to its stress-strain curve "
-                      f"({exc.problem})"]
+    except InputError:  # no elastic part to fit: nothing to judge μ by
+        return out
     lo, hi = MU_RANGE[units]
     if not lo <= mu <= hi:
         out.append(f"the shear modulus of its stress-strain curve, {mu:.4g} {unit}, lies outside "
