@@ -17,8 +17,14 @@ ENV = "../../envs/grassego.yaml"
 from grassego.uncertainty import FIGURES as UNCERTAINTY_FIGURES
 
 RESULTS = config["results"]
+#: The simulate batches of each seed's design.
 BATCHES = list(range(config["design"]["n_batches"]))
 SEEDS = list(config["ego"]["seeds"])
+
+
+wildcard_constraints:
+    seed=r"\d+",
+    batch=r"\d+",
 
 
 def res(path):
