@@ -22,19 +22,18 @@ if not workflow.config_settings.configfiles:
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from grassego.config import ConfigError, check_config, validate_schema  # noqa: E402
-from grassego.errors import InputError  # noqa: E402
-from grassego.strict_yaml import check_yaml_file  # noqa: E402
+from grassego.config import ConfigError, check_workflow_config  # noqa: E402
 
-# Every problem of the config before any job: one line each, no traceback, exit status 1.
-# Snakemake has read the config files already, keeping the last of a repeated key: read them
-# again strictly, so that a repeated key or section is an error naming the file and line.
+# Every problem of the config before any job: one line each, no traceback, exit status 1. The
+# config files are read again strictly (Snakemake keeps the last of a repeated key).
 try:
-    for configfile_path in workflow.configfiles:
-        check_yaml_file(configfile_path)
-    validate_schema(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
-    check_config(config, ".")  # paths in the config are relative to the working directory
-except (ConfigError, InputError) as exc:
+    check_workflow_config(
+        config,
+        workflow.configfiles,
+        Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml",
+        ".",  # paths in the config are relative to the working directory
+    )
+except ConfigError as exc:
     sys.exit(f"Config error:\n{exc}")
 
 

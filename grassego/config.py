@@ -12,7 +12,7 @@ its cell against the solver's, and a box in which at least one run can start
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -65,6 +65,24 @@ def validate_schema(config: dict, schema: str | Path) -> None:
         hint = err.schema.get("description") if isinstance(err.schema, dict) else None
         hint = f" (expected: {' '.join(hint.split())})" if hint and err.validator == "oneOf" else ""
         raise ConfigError(f"{key}: {err.message}{hint}") from None
+
+
+def check_workflow_config(config: dict, configfiles: Sequence[str | Path], schema: str | Path,
+                          root: str | Path = ".") -> None:
+    """Everything the Snakefile checks before any job, in order: each config file read strictly
+    (a repeated key or section is an error naming the file and line: Snakemake itself keeps the
+    last), the schema (:func:`validate_schema`, filling defaults into ``config``), then
+    :func:`check_config` from ``root``. Raises :class:`ConfigError`."""
+    from grassego.errors import InputError
+    from grassego.strict_yaml import check_yaml_file
+
+    try:
+        for path in configfiles:
+            check_yaml_file(path)
+    except InputError as exc:
+        raise ConfigError(str(exc)) from None
+    validate_schema(config, schema)
+    check_config(config, root)
 
 
 def check_config(config: Mapping[str, Any], root: str | Path = ".") -> None:
@@ -311,10 +329,11 @@ def _data_problems(config: Mapping[str, Any], root: str | Path) -> list[str]:
 
     strain = np.asarray(ds["strain"].values)
     spacing = float(np.max(np.diff(strain))) if strain.size > 1 else 0.0
-    problems = [f"{key}: {path}: implausible reference: {p}"
-                for p in reference_problems(ds, None, config["reference"]["accept_unusual"])]
-    problems += [f"objective.snapshot_strains: {p} ({path})"
-                 for p in snapshot_problems(strain, config["objective"]["snapshot_strains"])]
+    implausible = reference_problems(ds, None, config["reference"]["accept_unusual"])
+    if implausible:
+        return [f"{key}: {path}: implausible reference: {'; '.join(implausible)}"]
+    problems = [f"objective.snapshot_strains: {p} ({path})"
+                for p in snapshot_problems(strain, config["objective"]["snapshot_strains"])]
     for s in config["report"]["field_strains"]:
         if s < strain.min() - spacing or s > strain.max() + spacing:
             problems.append(f"report.field_strains: {s} lies outside the reference data's strain "
