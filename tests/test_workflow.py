@@ -161,8 +161,17 @@ def test_workflow_end_to_end(tmp_path: Path):
     xr.testing.assert_equal(second["X"].isel(evaluation=slice(0, 10)), first["X"])
     xr.testing.assert_equal(second["y"].isel(evaluation=slice(0, 10)), first["y"])
 
-    # each config key (and the reference file) reruns exactly the steps that read it
     done = (tmp_path / "tiny.yaml").read_text()
+    # a seed's design, runs, training set and EGO are computed once, whatever the other seeds
+    for seeds, jobs in SEED_RERUNS:
+        cfg = yaml.safe_load(done)
+        cfg["ego"]["seeds"] = seeds
+        (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+        dry = _smk(tmp_path, "-n")
+        assert _planned_jobs(dry.stdout + dry.stderr) == jobs, seeds
+        (tmp_path / "tiny.yaml").write_text(done)
+
+    # each config key (and, last, the reference file) reruns exactly the steps that read it
     for key, value, planned in RERUNS:
         cfg = yaml.safe_load(done)
         if key == "edit reference":
@@ -178,14 +187,6 @@ def test_workflow_end_to_end(tmp_path: Path):
         (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
         dry = _smk(tmp_path, "-n")
         assert _planned_rules(dry.stdout + dry.stderr) == {*planned, "all"}, key
-        (tmp_path / "tiny.yaml").write_text(done)
-    # a seed's design, runs, training set and EGO are computed once, whatever the other seeds
-    for seeds, jobs in SEED_RERUNS:
-        cfg = yaml.safe_load(done)
-        cfg["ego"]["seeds"] = seeds
-        (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-        dry = _smk(tmp_path, "-n")
-        assert _planned_jobs(dry.stdout + dry.stderr) == jobs, seeds
         (tmp_path / "tiny.yaml").write_text(done)
 
 

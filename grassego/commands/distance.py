@@ -9,22 +9,11 @@ import argparse
 import json
 import math
 
-import xarray as xr
-
-from grassego.errors import GrassegoError, InputError
+from grassego.errors import InputError, option_error
+from grassego.fields import load_netcdf
 from grassego.grassmann import METRICS, SPACES, UNEQUAL
 from grassego.objective import VARIANTS, ObjectiveConfig, evaluate
-from grassego.plausibility import add_accept_unusual, check_reference
-
-
-def _open(path: str) -> xr.Dataset:
-    try:
-        with xr.open_dataset(path) as ds:
-            return ds.load()
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(path, f"not a readable NetCDF file ({exc})") from exc
+from grassego.plausibility import add_accept_unusual, check_reference, snapshot_problems
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -66,10 +55,8 @@ def run(args: argparse.Namespace) -> int:
                               weights=tuple(args.weights), metric=args.metric, rank=rank,
                               space=args.space, unequal=args.unequal, variant=args.variant)
     except ValueError as exc:  # "rank: ...", "weights: ...": the option's name
-        option = {"snapshot_strains": "snapshots"}.get(str(exc).split(":")[0],
-                                                       str(exc).split(":")[0])
-        raise GrassegoError(f"--{option}:{str(exc).partition(':')[2]}") from None
-    a, b = _open(args.a), _open(args.b)
+        raise option_error(exc, {"snapshot_strains": "--snapshots"}) from None
+    a, b = load_netcdf(args.a), load_netcdf(args.b)
     for path, ds in ((args.a, a), (args.b, b)):
         if "exy" not in ds or "strain" not in ds.coords:
             raise InputError(path, "needs an 'exy' field and a 'strain' coordinate")
@@ -77,6 +64,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(args.a, f"holds {a.sizes['run']} runs; the first file is the "
                                  "reference: give a reference fields file (runs go second)")
     check_reference(a, args.a, cfg.snapshot_strains, accept_unusual=args.accept_unusual)
+    compared = snapshot_problems(b["strain"].values, cfg.snapshot_strains)
+    if compared:
+        raise InputError(args.b, "; ".join(compared))
     if (a.sizes["y"], a.sizes["x"]) != (b.sizes["y"], b.sizes["x"]):
         raise InputError(args.b, f"its grid {b.sizes['x']} x {b.sizes['y']} differs from the "
                                  f"reference's {a.sizes['x']} x {a.sizes['y']} ({args.a})")
