@@ -74,11 +74,15 @@ def check_workflow_config(config: dict, configfiles: Sequence[str | Path], schem
     last), the schema (:func:`validate_schema`, filling defaults into ``config``), then
     :func:`check_config` from ``root``. Raises :class:`ConfigError`."""
     from grassego.errors import InputError
-    from grassego.strict_yaml import check_yaml_file
+    from grassego.strict_yaml import load_yaml
 
     try:
         for path in configfiles:
-            check_yaml_file(path)
+            content = load_yaml(path)
+            if not isinstance(content, dict) or not content:
+                raise InputError(path, "holds no config sections (an empty file, or not a "
+                                       "mapping): nothing of the case it should set would be "
+                                       "set; give at least results and reference")
     except InputError as exc:
         raise ConfigError(str(exc)) from None
     validate_schema(config, schema)
@@ -217,8 +221,56 @@ def _solver_problems(config: Mapping[str, Any]) -> Iterator[str]:
                    f"solver.constants.max_strain = {max_strain}")
 
 
+def _long_component(path: Path) -> str | None:
+    """What is wrong with ``path`` if one of its components is longer than :data:`NAME_MAX`
+    bytes (the file system would refuse it), else None."""
+    import os
+
+    for part in path.parts:
+        if len(os.fsencode(part)) > NAME_MAX:
+            return (f"a path component is {len(os.fsencode(part))} bytes long ({part[:20]}...); "
+                    f"file systems allow {NAME_MAX}")
+    return None
+
+
+def _input_paths(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """``(config key, path)`` of every input file the chosen reference source names."""
+    ref = config["reference"]
+    if ref["source"] == "legacy":
+        yield "reference.legacy.path", ref["legacy"]["path"]
+    elif ref["source"] == "forward":
+        yield "reference.forward.base", ref["forward"]["base"]
+    elif not ref["dumps"]["md"]["enabled"]:
+        yield from (("reference.dumps.files", f) for f in ref["dumps"]["files"])
+        if ref["dumps"]["log"]:
+            yield "reference.dumps.log", ref["dumps"]["log"]
+
+
+def _input_path_problems(config: Mapping[str, Any], root: str | Path) -> Iterator[str]:
+    """The reference's input files: names a file system allows, present (a pattern of dump
+    files is checked by :func:`_dump_file_problems`), and not under ``results`` (the workflow
+    writes there)."""
+    import os
+
+    results = Path(os.path.abspath(Path(root) / config["results"]))
+    for key, name in _input_paths(config):
+        path = Path(os.path.abspath(Path(root) / name))
+        too_long = _long_component(path)
+        if too_long:
+            yield f"{key}: {too_long}"
+        elif path == results or results in path.parents:
+            yield (f"{key}: {name!r} lies under results ({results}), where the workflow writes "
+                   "its outputs; keep inputs outside it")
+        elif key != "reference.dumps.files" and not path.exists():
+            yield f"{key}: {name!r}: no such file or directory"
+
+
 def _reference_problems(config: Mapping[str, Any], root: str | Path) -> Iterator[str]:
     params, fixed, ref = config["parameters"], config.get("fixed", {}), config["reference"]
+    problems = list(_input_path_problems(config, root))
+    yield from problems
+    if problems:
+        return
     if ref["source"] == "forward":
         target = ref["forward"]["target"]
         for name in target:
@@ -278,8 +330,6 @@ def _dump_file_problems(dumps: Mapping[str, Any], root: str | Path) -> Iterator[
         path = Path(root) / pattern
         if not path.is_file() and not glob.glob(str(path)):
             yield f"reference.dumps.files: {pattern!r} is no file and matches none as a pattern"
-    if dumps["log"] and not (Path(root) / dumps["log"]).is_file():
-        yield f"reference.dumps.log: {dumps['log']!r}: no such file"
 
 
 def _report_problems(config: Mapping[str, Any]) -> Iterator[str]:
@@ -350,6 +400,8 @@ def _data_problems(config: Mapping[str, Any], root: str | Path) -> list[str]:
                                str(path))
     if any(p.startswith("solver.units") for p in problems):
         return problems  # the box check below would judge LJ data with CuZr's constants
+    if not config["reference"]["accept_unusual"]:
+        problems += modulus_problems(ds, config["solver"]["constants"], str(path))
     problem = box_problem(ds, config)
     if problem:
         problems.append(problem)
@@ -414,6 +466,34 @@ def units_problems(reference, units: str, constants: Mapping[str, Any], source: 
     return []
 
 
+#: Largest factor, either way, between the model's shear modulus and the reference's elastic
+#: slope that passes without reference.accept_unusual.
+MODULUS_FACTOR = 3.0
+
+
+def modulus_problems(reference, constants: Mapping[str, Any], source: str) -> list[str]:
+    """The model's shear modulus (``solver.constants.mu_GPa`` or its default) against the
+    elastic slope of the reference's stress-strain curve (same units): more than
+    :data:`MODULUS_FACTOR` apart, the model's elastic response is not the data's."""
+    from grassego.errors import InputError
+    from grassego.init_config import elastic_modulus
+    from grassego.stz import ModelConstants
+
+    mu = ModelConstants(**constants).mu_GPa
+    try:
+        slope = elastic_modulus(reference["strain_ss"].values,
+                                reference["stress_strain"].values.astype(np.float64),
+                                source).mu_GPa
+    except InputError:  # no elastic part to compare with
+        return []
+    if 1 / MODULUS_FACTOR <= mu / slope <= MODULUS_FACTOR:
+        return []
+    given = "" if "mu_GPa" in constants else " (the default)"
+    return [f"solver.constants.mu_GPa: {mu:g}{given}, but the elastic slope of {source}'s "
+            f"stress-strain curve is {slope:.3g}: more than {MODULUS_FACTOR:g} times apart "
+            "(units?); set it near the slope, or reference.accept_unusual: true if intended"]
+
+
 def box_problem(reference, config: Mapping[str, Any]) -> str | None:
     """Whether any run of the parameter box can start: tried at its most favourable corner
     (lowest E0, highest β and T_Z), with the solver's own acceptance rule (χ > 0 everywhere at
@@ -462,10 +542,9 @@ def _results_problems(config: Mapping[str, Any], root: str | Path) -> Iterator[s
         yield (f"results: {results!r} is the working directory {workdir} or holds it; the "
                "outputs would mix with the inputs: name a subdirectory, e.g. results")
         return
-    too_long = [part for part in path.parts if len(os.fsencode(part)) > NAME_MAX]
+    too_long = _long_component(path)
     if too_long:
-        yield (f"results: a path component is {len(os.fsencode(too_long[0]))} bytes long "
-               f"({too_long[0][:20]}...); file systems allow {NAME_MAX}")
+        yield f"results: {too_long}"
         return
     if "{" in results or "}" in results:
         yield (f"results: {results!r} contains a brace, which Snakemake reads as a wildcard; "

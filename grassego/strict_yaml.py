@@ -1,8 +1,9 @@
 """YAML read strictly: a key repeated in one mapping (a second ``ego:`` section, ``n_samples``
 twice) is an error naming the file and line, not a silent last-one-wins.
 
-Snakemake reads the workflow's ``--configfile`` itself (last one wins); the Snakefile checks
-the same files with :func:`check_yaml_file` before it validates the config.
+Snakemake reads the workflow's ``--configfile`` itself (last one wins); the Snakefile reads the
+same files again with :func:`load_yaml` (:func:`grassego.config.check_workflow_config`) before
+it validates the config. Merge keys (``<<: *anchor``) may be overridden, as YAML intends.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ class _StrictLoader(yaml.SafeLoader):
         if isinstance(node, yaml.MappingNode):
             seen: dict[Any, int] = {}
             for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue  # "<<: *anchor": its keys may be overridden on purpose
                 try:
                     key = self.construct_object(key_node, deep=True)
                     hash(key)
@@ -60,9 +63,3 @@ def load_yaml(path: str | os.PathLike) -> Any:
                          line=None if mark is None else mark.line + 1) from None
     finally:
         loader.dispose()
-
-
-def check_yaml_file(path: str | os.PathLike) -> None:
-    """Raise :class:`InputError` if ``path`` is not YAML a strict reader accepts
-    (:func:`load_yaml`)."""
-    load_yaml(path)
