@@ -253,12 +253,14 @@ def _input_path_problems(config: Mapping[str, Any], root: str | Path) -> Iterato
     import os
 
     results = Path(os.path.abspath(Path(root) / config["results"]))
+    workdir = Path(os.path.abspath(root))
+    apart = results != workdir and results not in workdir.parents  # else: a results problem
     for key, name in _input_paths(config):
         path = Path(os.path.abspath(Path(root) / name))
         too_long = _long_component(path)
         if too_long:
             yield f"{key}: {too_long}"
-        elif path == results or results in path.parents:
+        elif apart and (path == results or results in path.parents):
             yield (f"{key}: {name!r} lies under results ({results}), where the workflow writes "
                    "its outputs; keep inputs outside it")
         elif key != "reference.dumps.files" and not path.exists():

@@ -63,10 +63,14 @@ def overwritten_input(inputs: Iterable[str], outputs: Iterable[str]) -> tuple[st
 
 
 def refuse_overwriting_inputs(args: argparse.Namespace) -> None:
-    """Raise :class:`InputError` naming the output if it resolves to one of the command's
-    inputs (declared by its ``reads`` / ``writes`` defaults)."""
+    """Raise :class:`InputError` naming the output if it is a directory or resolves to one of
+    the command's inputs (declared by its ``reads`` / ``writes`` defaults: files; a command
+    whose output is a directory declares none)."""
     inputs = [p for name in getattr(args, "reads", ()) for p in _paths(getattr(args, name))]
     outputs = [p for name in getattr(args, "writes", ()) for p in _paths(getattr(args, name))]
+    for out in outputs:
+        if Path(out).is_dir():
+            raise InputError(out, "is a directory; give the path of a file to write")
     clash = overwritten_input(inputs, outputs)
     if clash is not None:
         out, found = clash

@@ -41,6 +41,8 @@ def _reference_variants(ref: xr.Dataset, d: Path) -> None:
     mpa["stress_strain"] = mpa["stress_strain"] * 1000
     write_reference(mpa, d / "mpa.nc")
     write_reference(ref.isel(x=slice(0, None, 2), y=slice(0, None, 2)), d / "coarse.nc")
+    write_reference(ref.isel(frame=slice(0, None, 10)), d / "sparse.nc")  # a frame every 0.05
+    (d / "empty.nc").write_bytes(b"")
     runs = ref[["exy"]].expand_dims(run=2).transpose("run", "frame", "y", "x")
     runs["tau_mean"] = ref["stress_strain"].expand_dims(run=2)
     runs["status"] = ("run", np.zeros(2, dtype=np.int8))
@@ -124,6 +126,18 @@ CLI_CASES = [
      "grid: need two grid sizes"),
     ("init-config-legacy-directory", ["init-config", "legacy", "--out", "c.yaml"],
      "legacy: is a directory; a NetCDF file is expected"),
+    # break-it round two (docs/break_it_round2.md)
+    ("simulate-out-is-directory", [*SIM, "--out", "legacy"], "legacy: is a directory"),
+    ("init-config-out-is-directory-forced", ["init-config", "ref.nc", "--out", "legacy",
+                                             "--force"], "legacy: is a directory"),
+    ("simulate-repeated-snapshots", [*SIM, "--out", "o.nc", "--snapshot-strains", "0.1", "0.1"],
+     "--snapshot-strains: 0.1 is given more than once"),
+    ("md-out-dir-is-a-file", ["md", "--out-dir", "p.csv"], "p.csv: exists and is not a directory"),
+    ("distance-empty-file", ["distance", "ref.nc", "empty.nc"], "empty.nc: empty file (0 bytes)"),
+    ("distance-compared-file-too-coarse", ["distance", "ref.nc", "sparse.nc"],
+     "sparse.nc: snapshot strains 0.04 and 0.06 both fall on the frame at strain 0.05"),
+    ("ingest-negative-width", ["ingest", "d.dump", "--out", "o.nc", "--width", "-1"],
+     "width: must be > 0"),
 ]
 
 
@@ -211,7 +225,20 @@ PLAN_CASES = [
     ("reference-two-frames", {"reference.legacy.path": "two_frames.nc"}, "2 frame(s)"),
     ("reference-zero-field", {"reference.legacy.path": "zero.nc"}, "zero everywhere"),
     ("reference-stress-in-mpa", {"reference.legacy.path": "mpa.nc"}, "peak shear stress 1541"),
+    # break-it round two (docs/break_it_round2.md)
+    ("empty-config-file", lambda text: "", "holds no config sections"),
+    ("config-file-is-a-list", lambda text: "- results\n", "holds no config sections"),
+    ("model-modulus-far-from-the-data", {"solver.constants": {"mu_GPa": 0.2}},
+     "solver.constants.mu_GPa: 0.2, but the elastic slope"),
+    ("reference-missing", {"reference.legacy.path": "nope.nc"}, "no such file or directory"),
+    ("reference-under-results", lambda text: text.replace(REF_LINE, "results/fields.nc"),
+     "reference.legacy.path: 'results/fields.nc' lies under results"),
+    ("reference-path-component-300", lambda text: text.replace(REF_LINE, "x" * 300 + "/r.nc"),
+     "reference.legacy.path: a path component is 300 bytes"),
+    ("results-holds-the-workdir", {"results": ".."}, "results: '..' is the working directory"),
 ]
+#: The reference path in the cases' config text, replaced by some cases.
+REF_LINE = "INPUTS/ref.nc"
 
 
 def _plan(tmp: Path, text: str) -> subprocess.CompletedProcess:
@@ -223,7 +250,9 @@ def _plan(tmp: Path, text: str) -> subprocess.CompletedProcess:
 
 def _case_text(tmp: Path, inputs: Path, edit) -> str:
     if callable(edit):
-        return edit(_plan_config(tmp, inputs, {}))
+        text = _plan_config(tmp, inputs, {})
+        return edit(text.replace(str(inputs / "ref.nc"), REF_LINE)).replace(
+            REF_LINE, str(inputs / "ref.nc"))
     edits = {k: (str(inputs / v) if k == "reference.legacy.path" else v) for k, v in edit.items()}
     if "reference.forward" in edits:
         edits["reference.forward"] = {**edits["reference.forward"], "base": str(inputs / "ref.nc")}
@@ -260,6 +289,19 @@ def test_a_bad_config_stops_the_dry_run_before_any_job(tmp_path, inputs, case):
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert lines[0] == "Config error:" and len(lines) == 2 and needle in lines[1], lines
     assert _tree(tmp_path) == before
+
+
+def test_merge_keys_may_override_in_a_config(tmp_path, inputs):
+    """The strict reader refuses repeated keys, not YAML's merge keys."""
+    text = _plan_config(tmp_path, inputs, {})
+    text = text[:text.index("report:")] + (
+        "report:\n  compare:\n    paper: &paper {c0: 0.164, s_y: 0.906, beta: 6.882, E0: -3.369}\n"
+        "    mine:\n      <<: *paper\n      c0: 0.2\n")
+    (tmp_path / "case.yaml").write_text(text)
+    config = yaml.safe_load(text)
+    check_workflow_config(config, [tmp_path / "case.yaml"], SCHEMA, tmp_path)
+    assert config["report"]["compare"]["mine"] == {"c0": 0.2, "s_y": 0.906, "beta": 6.882,
+                                                   "E0": -3.369}
 
 
 def test_an_unusual_reference_accepted_in_the_config_plans(tmp_path, inputs):
