@@ -23,6 +23,7 @@ from conftest import ROOT
 from grassego.cli import build_parser, main
 from grassego.config import ConfigError, check_workflow_config
 from grassego.fields import read_reference, write_reference
+from grassego.plausibility import ACCEPT_UNUSUAL
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
@@ -161,6 +162,13 @@ ACCEPTED = [["distance", "mpa.nc", "ref.nc", "--accept-unusual"],
 def test_the_unusual_is_accepted_on_purpose(inputs, monkeypatch, argv):
     monkeypatch.chdir(inputs)
     assert main(argv) == 0
+
+
+def test_the_flag_and_the_config_key_share_one_default():
+    schema = yaml.safe_load(SCHEMA.read_text())
+    key = schema["properties"]["reference"]["properties"]["accept_unusual"]
+    assert key["default"] is ACCEPT_UNUSUAL is False
+    assert build_parser().parse_args(["distance", "a", "b"]).accept_unusual is ACCEPT_UNUSUAL
 
 
 def test_every_command_declares_what_it_reads_and_writes():
