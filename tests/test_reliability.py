@@ -178,6 +178,31 @@ def test_every_command_declares_what_it_reads_and_writes():
         assert {"reads", "writes"} <= set(parser._defaults), name
 
 
+def test_the_plan_builds_every_settings_class():
+    """No config section escapes check_config: every settings class with a ``from_config`` is
+    built by it (grassego.config.settings_builders). Calibration is built from the settings
+    and the reference, not a section."""
+    import dataclasses
+    import importlib
+    import inspect
+    import pkgutil
+
+    import grassego
+    from grassego.config import settings_builders
+
+    built = {build.__self__ for _, build in settings_builders()}
+    found = set()
+    for info in pkgutil.walk_packages(grassego.__path__, "grassego."):
+        module = importlib.import_module(info.name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if (cls.__module__ == module.__name__ and dataclasses.is_dataclass(cls)
+                    and "from_config" in vars(cls)):
+                found.add(cls)
+    from grassego.calibration import Calibration
+
+    assert found - {Calibration} == built, found ^ built
+
+
 # ---- the workflow: snakemake -n stops before any job ------------------------------------------
 def _set(cfg: dict, key: str, value) -> None:
     *path, last = key.split(".")
