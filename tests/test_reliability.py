@@ -164,6 +164,13 @@ def test_the_unusual_is_accepted_on_purpose(inputs, monkeypatch, argv):
     assert main(argv) == 0
 
 
+def test_init_config_accepting_the_unusual_writes_the_config_key(tmp_path, inputs, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["init-config", str(inputs / "mpa.nc"), "--out", "case.yaml",
+                 "--accept-unusual"]) == 0
+    assert yaml.safe_load((tmp_path / "case.yaml").read_text())["reference"]["accept_unusual"]
+
+
 def test_the_flag_and_the_config_key_share_one_default():
     schema = yaml.safe_load(SCHEMA.read_text())
     key = schema["properties"]["reference"]["properties"]["accept_unusual"]
