@@ -2,10 +2,11 @@
 
 The schema (workflow/schemas/config.schema.yaml) checks types and fills defaults; this module
 checks what a schema cannot, before any job runs: bounds in order and of the right sign, parameter and model-constant
-names and values, every required parameter calibrated or fixed, the objective's settings (rank
-rule, weights), report keys, the uncertainty step's settings, the results path, dump files,
-and — where the reference file already exists — snapshot and report strains inside its data,
-its cell against the solver's, and a box in which at least one run can start
+names and values, every required parameter calibrated or fixed, every settings class a job
+builds (:func:`settings_builders`), report keys, the results path, the reference's input
+files, and — where the reference file already exists — its plausibility
+(:mod:`grassego.plausibility`), snapshot and report strains inside its data, its cell and
+elastic slope against the solver's, and a box in which at least one run can start
 (χ = β(E − E0) > 0). Every problem found is reported, one line each, naming the key.
 """
 
