@@ -348,3 +348,28 @@ def test_an_unusual_reference_accepted_in_the_config_plans(tmp_path, inputs):
     text = _plan_config(tmp_path, inputs, {"reference.legacy.path": str(inputs / "mpa.nc"),
                                            "reference.accept_unusual": True})
     check_workflow_config(yaml.safe_load(text), [], SCHEMA, tmp_path)
+
+
+def test_killing_simulate_leaves_no_output_and_the_inputs_intact(tmp_path, inputs):
+    """kill -9 while the solver runs: no half-written runs file, the inputs as they were."""
+    import signal
+    import time
+
+    params = tmp_path / "p.csv"
+    rows = [f"{0.1 + 0.01 * i},0.9,7.0,-3.37" for i in range(64)]
+    params.write_text("c0,s_y,beta,E0\n" + "\n".join(rows) + "\n")
+    before = _tree(inputs)
+    out = tmp_path / "runs.nc"
+    proc = subprocess.Popen([sys.executable, "-m", "grassego.cli", "simulate", "--reference",
+                             str(inputs / "ref.nc"), "--params", str(params), "--out", str(out),
+                             "--batch-size", "8", "--threads", "1"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    for line in proc.stderr:  # killed once the first chunk of runs is solved
+        if " runs/s, ETA " in line or time.monotonic() > deadline:
+            break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "finished before it was killed"
+    assert not out.exists()
+    assert _tree(inputs) == before
