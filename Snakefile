@@ -22,12 +22,17 @@ if not workflow.config_settings.configfiles:
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from grassego.config import ConfigError, check_config, validate_schema  # noqa: E402
+from grassego.config import ConfigError, check_workflow_config  # noqa: E402
 
-# Every problem of the config before any job: one line each, no traceback, exit status 1.
+# Every problem of the config before any job: one line each, no traceback, exit status 1. The
+# config files are read again strictly (Snakemake keeps the last of a repeated key).
 try:
-    validate_schema(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
-    check_config(config, ".")  # paths in the config are relative to the working directory
+    check_workflow_config(
+        config,
+        workflow.configfiles,
+        Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml",
+        ".",  # paths in the config are relative to the working directory
+    )
 except ConfigError as exc:
     sys.exit(f"Config error:\n{exc}")
 

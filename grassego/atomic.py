@@ -16,9 +16,14 @@ from typing import Iterator
 def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``target``; rename it onto ``target`` on success.
 
-    On any exception the temporary file is removed and ``target`` is left untouched.
+    On any exception the temporary file is removed and ``target`` is left untouched. A
+    ``target`` that is a directory is an :class:`~grassego.errors.InputError`.
     """
     target = Path(target)
+    if target.is_dir():
+        from grassego.errors import InputError
+
+        raise InputError(target, "is a directory; give the path of a file to write")
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=suffix or target.suffix + ".tmp", dir=target.parent

@@ -2,7 +2,9 @@
 
 Each subcommand lives in its own module under :mod:`grassego.commands` and exposes
 ``register(subparsers)``, which adds its parser and sets ``func`` (called with the parsed
-namespace; its return value is the exit code). Modules are discovered automatically, so adding a
+namespace; its return value is the exit code) and ``reads`` / ``writes``, the names of its
+arguments that are input and output files (no command may write over one of its inputs:
+:mod:`grassego.inputs_outputs`). Modules are discovered automatically, so adding a
 command never edits this file.
 """
 
@@ -16,6 +18,7 @@ import sys
 
 from grassego import __version__, commands
 from grassego.errors import GrassegoError
+from grassego.inputs_outputs import refuse_overwriting_inputs
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     try:
+        refuse_overwriting_inputs(args)  # before the command reads anything
         return int(args.func(args) or 0)
     except GrassegoError as exc:
         print(f"grassego {args.command}: error: {exc}", file=sys.stderr)

@@ -2,17 +2,18 @@
 
 The schema (workflow/schemas/config.schema.yaml) checks types and fills defaults; this module
 checks what a schema cannot, before any job runs: bounds in order and of the right sign, parameter and model-constant
-names and values, every required parameter calibrated or fixed, the objective's settings (rank
-rule, weights), report keys, the uncertainty step's settings, the results path, dump files,
-and — where the reference file already exists — snapshot and report strains inside its data,
-its cell against the solver's, and a box in which at least one run can start
+names and values, every required parameter calibrated or fixed, every settings class a job
+builds (:func:`settings_builders`), report keys, the results path, the reference's input
+files, and — where the reference file already exists — its plausibility
+(:mod:`grassego.plausibility`), snapshot and report strains inside its data, its cell and
+elastic slope against the solver's, and a box in which at least one run can start
 (χ = β(E − E0) > 0). Every problem found is reported, one line each, naming the key.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -23,6 +24,8 @@ from grassego.units import case_units
 REQUIRED_PARAMETERS = ("c0", "s_y", "beta", "E0")
 #: Parameters that must be positive for a run to start (c0 [1], s_y [GPa], β [1/eV]).
 POSITIVE_PARAMETERS = ("c0", "s_y", "beta")
+#: Longest file or directory name (bytes) that common file systems (ext4, XFS, NTFS) allow.
+NAME_MAX = 255
 #: Relative mismatch tolerated between the reference grid's extent and the solver's cell.
 CELL_RTOL = 0.01
 
@@ -66,12 +69,33 @@ def validate_schema(config: dict, schema: str | Path) -> None:
         raise ConfigError(f"{key}: {err.message}{hint}") from None
 
 
+def check_workflow_config(config: dict, configfiles: Sequence[str | Path], schema: str | Path,
+                          root: str | Path = ".") -> None:
+    """Everything the Snakefile checks before any job, in order: each config file read strictly
+    (a repeated key or section is an error naming the file and line: Snakemake itself keeps the
+    last), the schema (:func:`validate_schema`, filling defaults into ``config``), then
+    :func:`check_config` from ``root``. Raises :class:`ConfigError`."""
+    from grassego.errors import InputError
+    from grassego.strict_yaml import load_yaml
+
+    try:
+        for path in configfiles:
+            content = load_yaml(path)
+            if not isinstance(content, dict) or not content:
+                raise InputError(path, "holds no config sections (an empty file, or not a "
+                                       "mapping): nothing of the case it should set would be "
+                                       "set; give at least results and reference")
+    except InputError as exc:
+        raise ConfigError(str(exc)) from None
+    validate_schema(config, schema)
+    check_config(config, root)
+
+
 def check_config(config: Mapping[str, Any], root: str | Path = ".") -> None:
     """Raise :class:`ConfigError` listing every inconsistency of a schema-valid config."""
-    problems = [*_parameter_problems(config), *_objective_problems(config),
+    problems = [*_parameter_problems(config), *_settings_problems(config),
                 *_solver_problems(config), *_reference_problems(config, root),
-                *_report_problems(config), *_uncertainty_problems(config),
-                *_results_problems(config, root)]
+                *_report_problems(config), *_results_problems(config, root)]
     if config["design"]["n_batches"] > config["design"]["n_samples"]:
         problems.append("design.n_batches: more batches than samples")
     if not problems:
@@ -98,7 +122,9 @@ def _parameter_problems(config: Mapping[str, Any]) -> Iterator[str]:
             yield (f"parameters.{name}: the lower bound {lo} must be > 0 (no run with "
                    f"{name} <= 0 can start)")
     for name, value in fixed.items():
-        if name in _positive_names() and not value > 0:
+        if not np.isfinite(value):
+            yield f"fixed.{name}: must be a finite number, got {value}"
+        elif name in _positive_names() and not value > 0:
             yield f"fixed.{name}: must be > 0, got {value}"
     for name in sorted(set(params) & set(fixed)):
         yield f"fixed.{name}: a parameter cannot be both calibrated and fixed"
@@ -133,22 +159,42 @@ def _constants_problems(constants: Mapping[str, Any], section: str) -> Iterator[
         yield f"{section}.{name}: {problem}"
 
 
-def _objective_problems(config: Mapping[str, Any]) -> Iterator[str]:
+def settings_builders() -> tuple[tuple[str, Any], ...]:
+    """``(config section, builder)`` of every settings class the jobs build from the config:
+    :func:`check_config` builds each one, so that whatever a job would reject stops the plan."""
+    from grassego.calibration import SolverSettings
+    from grassego.design import DesignSettings
+    from grassego.ego.settings import EGOLoop, EGOSettings
+    from grassego.ingest import IngestSettings
     from grassego.objective import ObjectiveConfig
-
-    try:
-        ObjectiveConfig.from_config(config["objective"])
-    except (TypeError, ValueError) as exc:
-        yield f"objective.{exc}"
-
-
-def _uncertainty_problems(config: Mapping[str, Any]) -> Iterator[str]:
+    from grassego.report import ReportSettings
     from grassego.uncertainty.settings import UncertaintySettings
 
-    try:
-        UncertaintySettings.from_config(config.get("uncertainty", {}))
-    except (TypeError, ValueError) as exc:
-        yield f"uncertainty.{exc}"
+    return (("objective", ObjectiveConfig.from_config), ("design", DesignSettings.from_config),
+            ("solver", SolverSettings.from_config), ("ego", EGOLoop.from_config),
+            ("ego", EGOSettings.from_config), ("report", ReportSettings.from_config),
+            ("uncertainty", UncertaintySettings.from_config),
+            ("reference.dumps", IngestSettings.from_config))
+
+
+def _section(config: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """The config section at the dotted ``key`` (empty where the config leaves it out)."""
+    section: Any = config
+    for name in key.split("."):
+        section = section.get(name, {})
+    return section
+
+
+def _settings_problems(config: Mapping[str, Any]) -> Iterator[str]:
+    """Every settings class built from its section (:func:`settings_builders`); a rejection is
+    one line prefixed with the section's key."""
+    for key, build in settings_builders():
+        try:
+            build(_section(config, key))
+        except (TypeError, ValueError) as exc:
+            message = " ".join(str(exc).split())
+            named = message.startswith(key) and message[len(key):len(key) + 1] in (".", ":")
+            yield message if named else f"{key}.{message}"
 
 
 def _solver_problems(config: Mapping[str, Any]) -> Iterator[str]:
@@ -165,6 +211,10 @@ def _solver_problems(config: Mapping[str, Any]) -> Iterator[str]:
     if problems:
         return
     max_strain = ModelConstants(**constants).max_strain
+    window = config["objective"]["overshoot_window"]
+    if window[0] >= max_strain:
+        yield (f"objective.overshoot_window: {list(window)} lies beyond the model's final strain "
+               f"solver.constants.max_strain = {max_strain}")
     for key, strains in (("objective.snapshot_strains", config["objective"]["snapshot_strains"]),
                          ("report.field_strains", config["report"]["field_strains"])):
         beyond = [s for s in strains if s > max_strain * (1 + 1e-9)]
@@ -173,8 +223,58 @@ def _solver_problems(config: Mapping[str, Any]) -> Iterator[str]:
                    f"solver.constants.max_strain = {max_strain}")
 
 
+def _long_component(path: Path) -> str | None:
+    """What is wrong with ``path`` if one of its components is longer than :data:`NAME_MAX`
+    bytes (the file system would refuse it), else None."""
+    import os
+
+    for part in path.parts:
+        if len(os.fsencode(part)) > NAME_MAX:
+            return (f"a path component is {len(os.fsencode(part))} bytes long ({part[:20]}...); "
+                    f"file systems allow {NAME_MAX}")
+    return None
+
+
+def _input_paths(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """``(config key, path)`` of every input file the chosen reference source names."""
+    ref = config["reference"]
+    if ref["source"] == "legacy":
+        yield "reference.legacy.path", ref["legacy"]["path"]
+    elif ref["source"] == "forward":
+        yield "reference.forward.base", ref["forward"]["base"]
+    elif not ref["dumps"]["md"]["enabled"]:
+        yield from (("reference.dumps.files", f) for f in ref["dumps"]["files"])
+        if ref["dumps"]["log"]:
+            yield "reference.dumps.log", ref["dumps"]["log"]
+
+
+def _input_path_problems(config: Mapping[str, Any], root: str | Path) -> Iterator[str]:
+    """The reference's input files: names a file system allows, present (a pattern of dump
+    files is checked by :func:`_dump_file_problems`), and not under ``results`` (the workflow
+    writes there)."""
+    import os
+
+    results = Path(os.path.abspath(Path(root) / config["results"]))
+    workdir = Path(os.path.abspath(root))
+    apart = results != workdir and results not in workdir.parents  # else: a results problem
+    for key, name in _input_paths(config):
+        path = Path(os.path.abspath(Path(root) / name))
+        too_long = _long_component(path)
+        if too_long:
+            yield f"{key}: {too_long}"
+        elif apart and (path == results or results in path.parents):
+            yield (f"{key}: {name!r} lies under results ({results}), where the workflow writes "
+                   "its outputs; keep inputs outside it")
+        elif key != "reference.dumps.files" and not path.exists():
+            yield f"{key}: {name!r}: no such file or directory"
+
+
 def _reference_problems(config: Mapping[str, Any], root: str | Path) -> Iterator[str]:
     params, fixed, ref = config["parameters"], config.get("fixed", {}), config["reference"]
+    problems = list(_input_path_problems(config, root))
+    yield from problems
+    if problems:
+        return
     if ref["source"] == "forward":
         target = ref["forward"]["target"]
         for name in target:
@@ -188,15 +288,28 @@ def _reference_problems(config: Mapping[str, Any], root: str | Path) -> Iterator
         for name, value in target.items():
             if name in _positive_names() and not value > 0:
                 yield f"reference.forward.target.{name}: must be > 0, got {value}"
+            elif name in params and not params[name][0] <= value <= params[name][1]:
+                yield (f"reference.forward.target.{name}: {value} lies outside its box "
+                       f"parameters.{name} = {list(params[name])}; the known answer must be "
+                       "one the calibration can find")
     if ref["source"] == "dumps" and not ref["dumps"]["md"]["enabled"]:
         yield from _dump_file_problems(ref["dumps"], root)
     if ref["source"] == "dumps" and ref["dumps"]["md"]["enabled"]:
-        yield from _md_problems(ref["dumps"])
+        yield from _md_problems(ref["dumps"], Path(root) / config["results"] / "md")
 
 
-def _md_problems(dumps: Mapping[str, Any]) -> Iterator[str]:
-    """The MD run's settings make whole numbers of steps, and its units are the ingestion's."""
-    from grassego.md import SYSTEMS, deck_variables, shear_settings
+def _md_problems(dumps: Mapping[str, Any], out_dir: Path) -> Iterator[str]:
+    """The MD run's settings make whole numbers of steps, its units are the ingestion's, and
+    LAMMPS can write to its output directory ``out_dir`` (under ``results``)."""
+    import os
+
+    from grassego.errors import InputError
+    from grassego.md import SYSTEMS, deck_variables, lammps_safe_dir, shear_settings
+
+    try:
+        lammps_safe_dir(Path(os.path.abspath(out_dir)))
+    except InputError as exc:
+        yield f"results: the MD run (reference.dumps.md.enabled) writes to {exc}"
 
     md = dumps["md"]
     settings = {k: v for k, v in md.items() if k not in ("enabled", "system", "omp_threads")}
@@ -221,8 +334,6 @@ def _dump_file_problems(dumps: Mapping[str, Any], root: str | Path) -> Iterator[
         path = Path(root) / pattern
         if not path.is_file() and not glob.glob(str(path)):
             yield f"reference.dumps.files: {pattern!r} is no file and matches none as a pattern"
-    if dumps["log"] and not (Path(root) / dumps["log"]).is_file():
-        yield f"reference.dumps.log: {dumps['log']!r}: no such file"
 
 
 def _report_problems(config: Mapping[str, Any]) -> Iterator[str]:
@@ -268,21 +379,33 @@ def _data_problems(config: Mapping[str, Any], root: str | Path) -> list[str]:
         ds = read_reference(path)
     except (GrassegoError, ValueError, OSError) as exc:
         return [f"{key}: {exc}"]
+    from grassego.plausibility import reference_problems, snapshot_problems
+
     strain = np.asarray(ds["strain"].values)
     spacing = float(np.max(np.diff(strain))) if strain.size > 1 else 0.0
-    problems = []
-    for skey in ("objective.snapshot_strains", "report.field_strains"):
-        section, name = skey.split(".")
-        for s in config[section][name]:
-            if s < strain.min() - spacing or s > strain.max() + spacing:
-                problems.append(f"{skey}: {s} lies outside the reference data's strain range "
-                                f"[{strain.min():g}, {strain.max():g}] ({path})")
-                break
+    implausible = reference_problems(ds, None, config["reference"]["accept_unusual"])
+    if implausible:
+        return [f"{key}: {path}: implausible reference: {'; '.join(implausible)}"]
+    problems = [f"objective.snapshot_strains: {p} ({path})"
+                for p in snapshot_problems(strain, config["objective"]["snapshot_strains"])]
+    for s in config["report"]["field_strains"]:
+        if s < strain.min() - spacing or s > strain.max() + spacing:
+            problems.append(f"report.field_strains: {s} lies outside the reference data's strain "
+                            f"range [{strain.min():g}, {strain.max():g}] ({path})")
+            break
+    window, top = config["objective"]["overshoot_window"], float(ds["strain_ss"].max())
+    if window[0] >= top:
+        problems.append(f"objective.overshoot_window: {list(window)} lies beyond the reference's "
+                        f"stress-strain data (up to strain {top:g}, {path})")
+    if problems:
+        return problems
     problems += cell_problems(ds, config["solver"]["constants"], str(path))
     problems += units_problems(ds, config["solver"]["units"], config["solver"]["constants"],
                                str(path))
     if any(p.startswith("solver.units") for p in problems):
         return problems  # the box check below would judge LJ data with CuZr's constants
+    if not config["reference"]["accept_unusual"]:
+        problems += modulus_problems(ds, config["solver"]["constants"], str(path))
     problem = box_problem(ds, config)
     if problem:
         problems.append(problem)
@@ -348,6 +471,34 @@ def units_problems(reference, units: str, constants: Mapping[str, Any], source: 
     return []
 
 
+#: Largest factor, either way, between the model's shear modulus and the reference's elastic
+#: slope that passes without reference.accept_unusual.
+MODULUS_FACTOR = 3.0
+
+
+def modulus_problems(reference, constants: Mapping[str, Any], source: str) -> list[str]:
+    """The model's shear modulus (``solver.constants.mu_GPa`` or its default) against the
+    elastic slope of the reference's stress-strain curve (same units): more than
+    :data:`MODULUS_FACTOR` apart, the model's elastic response is not the data's."""
+    from grassego.errors import InputError
+    from grassego.init_config import elastic_modulus
+    from grassego.stz import ModelConstants
+
+    mu = ModelConstants(**constants).mu_GPa
+    try:
+        slope = elastic_modulus(reference["strain_ss"].values,
+                                reference["stress_strain"].values.astype(np.float64),
+                                source).mu_GPa
+    except InputError:  # no elastic part to compare with
+        return []
+    if 1 / MODULUS_FACTOR <= mu / slope <= MODULUS_FACTOR:
+        return []
+    given = "" if "mu_GPa" in constants else " (the default)"
+    return [f"solver.constants.mu_GPa: {mu:g}{given}, but the elastic slope of {source}'s "
+            f"stress-strain curve is {slope:.3g}: more than {MODULUS_FACTOR:g} times apart "
+            "(units?); set it near the slope, or reference.accept_unusual: true if intended"]
+
+
 def box_problem(reference, config: Mapping[str, Any]) -> str | None:
     """Whether any run of the parameter box can start: tried at its most favourable corner
     (lowest E0, highest β and T_Z), with the solver's own acceptance rule (χ > 0 everywhere at
@@ -386,9 +537,22 @@ def _results_problems(config: Mapping[str, Any], root: str | Path) -> Iterator[s
 
     results = config["results"]
     path = Path(os.path.abspath(Path(root) / results))
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in results):
+        yield (f"results: {results!r} contains a control character (a newline, a tab); name a "
+               "directory without one")
+        return
     if not results.strip() or path == Path(path.anchor):
         yield (f"results: {results!r} would put the outputs at the filesystem root; name a "
                "directory, e.g. results")
+        return
+    workdir = Path(os.path.abspath(root))
+    if path == workdir or path in workdir.parents:
+        yield (f"results: {results!r} is the working directory {workdir} or holds it; the "
+               "outputs would mix with the inputs: name a subdirectory, e.g. results")
+        return
+    too_long = _long_component(path)
+    if too_long:
+        yield f"results: {too_long}"
         return
     if "{" in results or "}" in results:
         yield (f"results: {results!r} contains a brace, which Snakemake reads as a wildcard; "

@@ -16,3 +16,10 @@ class InputError(GrassegoError, ValueError):
         self.problem = problem
         where = f"{self.path}:{line}" if line is not None else self.path
         super().__init__(f"{where}: {problem}")
+
+
+def option_error(exc: ValueError, options: dict[str, str]) -> GrassegoError:
+    """A settings class's ``"key: problem"`` error as a command-line error naming the option:
+    ``options`` maps keys to option names; any other key ``k`` becomes ``--k``."""
+    key, _, problem = str(exc).partition(":")
+    return GrassegoError(f"{options.get(key, '--' + key.replace('_', '-'))}:{problem}")

@@ -190,7 +190,7 @@ def validate_reference(ds: xr.Dataset, source: str | os.PathLike) -> xr.Dataset:
 
 def read_reference(path: str | os.PathLike) -> xr.Dataset:
     """Open a reference-fields file, load it into memory and validate it."""
-    ds = _open(path)
+    ds = load_netcdf(path)
     return validate_reference(ds, path)
 
 
@@ -224,21 +224,29 @@ def status_attrs() -> dict[str, object]:
 
 def read_runs(path: str | os.PathLike) -> xr.Dataset:
     """Open a runs file, load it into memory and validate it."""
-    return validate_runs(_open(path), path)
+    return validate_runs(load_netcdf(path), path)
 
 
 # ----------------------------------------------------------------------------------------------
 # I/O
 # ----------------------------------------------------------------------------------------------
-def _open(path: str | os.PathLike) -> xr.Dataset:
+def load_netcdf(path: str | os.PathLike) -> xr.Dataset:
+    """The NetCDF file at ``path`` loaded into memory (not validated); :class:`InputError`
+    naming the file, on one line, if it is missing, a directory, empty or unreadable."""
     path = Path(path)
+    if path.is_dir():
+        raise InputError(path, "is a directory; a NetCDF file is expected here (legacy text "
+                               "fields: convert them with grassego ingest-legacy DIR OUT.nc)")
     if not path.is_file():
         raise InputError(path, "no such file")
+    if path.stat().st_size == 0:
+        raise InputError(path, "empty file (0 bytes): not a NetCDF file")
     try:
         with xr.open_dataset(path) as ds:
             return ds.load()
     except (OSError, ValueError) as exc:
-        raise InputError(path, f"not a readable NetCDF file ({exc})") from exc
+        reason = " ".join(str(exc).split())
+        raise InputError(path, f"not a readable NetCDF file ({reason})") from exc
 
 
 def encoding_for(ds: xr.Dataset) -> dict[str, dict]:

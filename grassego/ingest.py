@@ -99,6 +99,12 @@ class IngestSettings:
             raise ValueError(f"units must be one of {sorted(PRESSURE_TO_GPA)}, "
                              f"got {self.units!r}")
         object.__setattr__(self, "grid", tuple(int(n) for n in self.grid))
+        if len(self.grid) != 2 or min(self.grid) < 2:
+            raise ValueError(f"grid: need two grid sizes (nx, ny) of at least 2, got "
+                             f"{list(self.grid)}")
+        for name in ("width", "cutoff"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name}: must be > 0, got {getattr(self, name)}")
 
     @classmethod
     def from_config(cls, dumps: Mapping[str, Any]) -> "IngestSettings":
@@ -208,10 +214,18 @@ def _too_few_neighbours(data0, invalid: int, strain_cutoff: float, given: bool) 
 # ingestion
 # ----------------------------------------------------------------------------------------------
 def ingest_dumps(dumps: Sequence[str | os.PathLike], out: str | os.PathLike, *,
-                 log_file: str | os.PathLike | None = None, **settings) -> xr.Dataset:
+                 log_file: str | os.PathLike | None = None, accept_unusual: bool | None = None,
+                 **settings) -> xr.Dataset:
     """:func:`read_dumps` with :class:`IngestSettings` ``settings``, written atomically to the
-    reference NetCDF file ``out``; returns the dataset."""
+    reference NetCDF file ``out``; returns the dataset. With ``accept_unusual`` True or False
+    (``grassego ingest`` passes its flag) the dataset is first checked for plausibility
+    (:func:`grassego.plausibility.check_reference`); None skips the check (synthetic data)."""
+    from grassego.plausibility import check_reference
+
     ds = read_dumps(dumps, log_file=log_file, settings=IngestSettings(**settings))
+    if accept_unusual is not None:
+        check_reference(ds, f"{dumps[0]}{' ...' if len(dumps) > 1 else ''}",
+                        accept_unusual=accept_unusual)
     write_reference(ds, out)
     log.info("wrote %s: %d frames of %d x %d, %d stress points", out, ds.sizes["frame"],
              ds.sizes["x"], ds.sizes["y"], ds.sizes["strain_ss"])

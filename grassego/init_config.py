@@ -94,6 +94,8 @@ from grassego.config import check_config, reference_cell, validate_schema
 from grassego.errors import GrassegoError, InputError
 from grassego.fidelity import stress_features
 from grassego.fields import read_reference, reference_units
+from grassego.plausibility import check_reference
+from grassego.strict_yaml import load_yaml
 from grassego.stz import ModelConstants
 from grassego.units import PHYSICAL
 
@@ -278,6 +280,7 @@ class Derivation:
     cell: dict[str, float]
     grid: tuple[int, int]
     rate: float | None  #: the MD's shear rate [1/s] as written, None: not in the reference
+    accept_unusual: bool = False  #: reference.accept_unusual (init-config --accept-unusual)
 
     @property
     def constants(self) -> ModelConstants:
@@ -308,7 +311,8 @@ class Derivation:
     def config(self) -> dict:
         """The config mapping (only the derived keys; the schema fills the rest)."""
         return {"results": self.results,
-                "reference": {"source": "legacy", "legacy": {"path": self.ref}},
+                "reference": {"source": "legacy", "legacy": {"path": self.ref}}
+                | ({"accept_unusual": True} if self.accept_unusual else {}),
                 "parameters": {k: list(v) for k, v in self.bounds.items()},
                 "objective": {"snapshot_strains": list(self.snapshots.values),
                               "overshoot_window": list(self.overshoot_window)},
@@ -327,10 +331,10 @@ def _schema_default(schema: dict, section: str, key: str) -> list:
     return schema["properties"][section]["properties"][key]["default"]
 
 
-def derive(ref: str, out: str, schema: dict) -> Derivation:
+def derive(ref: str, out: str, schema: dict, accept_unusual: bool = False) -> Derivation:
     """Derive the config values from the reference at ``ref`` (module doc). Raises
     :class:`InputError` on unusable data."""
-    ds = load_reference(ref)
+    ds = check_reference(load_reference(ref), ref, accept_unusual=accept_unusual)
     if reference_units(ds) != "physical":
         raise InputError(ref, "is in reduced LJ units; init-config derives configs for "
                               "physical-unit (metal or real) data. For LJ data start from "
@@ -352,7 +356,8 @@ def derive(ref: str, out: str, schema: dict) -> Derivation:
                       box=energy_box(ds["pe"].values[0], constants, ref),
                       snapshots=snapshots, fields=fields,
                       frames=(float(frames[0]), float(frames[-1])), cell=reference_cell(ds),
-                      grid=(ds.sizes["x"], ds.sizes["y"]), rate=rate)
+                      grid=(ds.sizes["x"], ds.sizes["y"]), rate=rate,
+                      accept_unusual=accept_unusual)
 
 
 def _peak(strain: np.ndarray, stress: np.ndarray) -> tuple[float, float]:
@@ -392,6 +397,8 @@ def _header(d: Derivation) -> list[str]:
         "  source: legacy",
         "  legacy:",
         f"    path: {_flow(d.ref)}   # as given: relative to where the workflow runs",
+        *(["  accept_unusual: true   # init-config --accept-unusual"] if d.accept_unusual
+          else []),
     ]
 
 
@@ -464,18 +471,18 @@ def config_text(d: Derivation) -> str:
     return "\n".join([*_header(d), "", *_parameters(d), "", *_rest(d)]) + "\n"
 
 
-def init_config(ref: str, out: str, force: bool = False) -> dict:
+def init_config(ref: str, out: str, force: bool = False, accept_unusual: bool = False) -> dict:
     """Derive the config for the reference at ``ref`` (path as the workflow will see it), check
     it as the workflow does (schema, then :func:`grassego.config.check_config` from the current
     directory) and write it to ``out`` atomically; return the mapping written. An existing
-    ``out`` is kept unless ``force``."""
+    ``out`` is kept unless ``force``; ``accept_unusual`` writes ``reference.accept_unusual``."""
     if Path(out).exists() and not force:
         raise InputError(out, "exists; pass --force to replace it")
     if not SCHEMA.is_file():
         raise GrassegoError(f"{SCHEMA}: no config schema there; init-config needs the "
                             "repository's config/ beside the package")
-    schema = yaml.safe_load(SCHEMA.read_text())
-    derivation = derive(ref, out, schema)
+    schema = load_yaml(SCHEMA)
+    derivation = derive(ref, out, schema, accept_unusual)
     text = config_text(derivation)
     parsed = yaml.safe_load(text)
     if parsed != derivation.config():

@@ -268,6 +268,9 @@ def run_shear_md(
         raise GrassegoError(f"{deck}: LAMMPS input deck not found")
     out_dir = Path(out_dir).resolve()
     lammps_safe_dir(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(out_dir, "exists and is not a directory; name a directory for the "
+                                  "dump, log and run.json")
     lattice, n_atoms = spec.lattice(run.n_atoms)
     out_dir.mkdir(parents=True, exist_ok=True)
     dump = out_dir / ("shear.dump.gz" if compress else "shear.dump")

@@ -123,6 +123,11 @@ class ObjectiveConfig:
                              f"{self.band_shift_widths}")
         if not self.snapshot_strains:
             raise ValueError("snapshot_strains: at least one snapshot strain is needed")
+        repeated = sorted({s for s in self.snapshot_strains
+                           if self.snapshot_strains.count(s) > 1})
+        if repeated:
+            raise ValueError(f"snapshot_strains: {repeated[0]:g} is given more than once (it "
+                             "would weigh that snapshot twice); give each strain once")
         try:
             per_snapshot_ranks(self.rank, len(self.snapshot_strains))
         except (ValueError, TypeError, KeyError) as exc:

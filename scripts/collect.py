@@ -1,5 +1,5 @@
-"""Rule `collect`: gather the scored batches into the initial training sets (CSV, by sample,
-with the design's `seed` column)."""
+"""Rule `collect`: gather one seed's scored batches into its initial training set (CSV, by
+sample, with the design's `seed` column)."""
 
 import json
 

@@ -1,4 +1,5 @@
-"""Rule `design`: one space-filling design per EGO seed, all split into the simulate batches."""
+"""Rule `design`: the space-filling initial design of one EGO seed, split into its simulate
+batches."""
 
 import json
 
@@ -10,12 +11,13 @@ smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
 settings = DesignSettings.from_config(json.loads(smk.params.design))
 parameters = json.loads(smk.params.parameters)
-table = initial_designs(settings, parameters, smk.params.seeds)
+seed = int(smk.wildcards.seed)
+table = initial_designs(settings, parameters, [seed])
 with atomic_path(smk.output.samples) as tmp:
     table.to_csv(tmp, index=False, float_format="%.17g")
 for path, idx in zip(smk.output.batches, split_batches(len(table), settings.n_batches)):
     with atomic_path(path) as tmp:
         table.iloc[idx].to_csv(tmp, index=False, float_format="%.17g")
-log.info("%s designs: %d samples of %s for seeds %s (design seed %d), in %d batches",
-         settings.method, settings.n_samples, list(parameters), list(smk.params.seeds),
-         settings.seed, settings.n_batches)
+log.info("%s design: %d samples of %s for seed %d (design seed %d), in %d batches",
+         settings.method, settings.n_samples, list(parameters), seed, settings.seed,
+         settings.n_batches)

@@ -10,6 +10,7 @@ from grassego.fields import read_reference, write_reference
 from grassego.legacy import read_legacy
 from grassego.logsetup import setup_logging
 from grassego.objective import nearest_frames
+from grassego.plausibility import check_reference
 
 smk = snakemake  # noqa: F821  (injected by Snakemake)
 log = setup_logging(smk.log[0])
@@ -37,6 +38,8 @@ else:
                     settings=IngestSettings.from_config(ref_cfg["dumps"]))
 
 nearest_frames(ds["strain"].values, smk.params.snapshot_strains, f"reference ({source})")
+check_reference(ds, f"reference ({source})", smk.params.snapshot_strains,
+                accept_unusual=ref_cfg.get("accept_unusual", False))
 write_reference(ds, smk.output.fields)
 log.info("reference: %d frames of %d x %d from %s", ds.sizes["frame"], ds.sizes["y"],
          ds.sizes["x"], source)

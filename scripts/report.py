@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import torch
 
 from grassego import ego
@@ -26,7 +27,8 @@ cfg = json.loads(smk.params.calibration)
 settings = ReportSettings.from_config(json.loads(smk.params.report))
 target = json.loads(smk.params.target)
 reference = read_reference(smk.input.reference)
-training = read_table(smk.input.training, text=["status"], required=["seed"])
+training = pd.concat([read_table(path, text=["status"], required=["seed"])
+                      for path in smk.input.training])
 calib = Calibration.from_config(reference, cfg, threads=smk.threads)
 names, strains = list(calib.names), settings.field_strains
 

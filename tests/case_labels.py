@@ -75,7 +75,7 @@ def expected_labels(units: Units) -> dict[str, list[str]]:
     return {
         "reference/fields.nc": nc(("pe", "energy_per_atom"), ("stress_strain", "stress"),
                                   ("x", "length"), ("y", "length")),
-        "runs/batch_0.nc": nc(("tau_mean", "stress"), ("t_eff", "temperature"), ("x", "length"),
+        "runs/seed_0/batch_0.nc": nc(("tau_mean", "stress"), ("t_eff", "temperature"), ("x", "length"),
                               ("s_y", "stress"), ("beta", "inverse_energy"), ("E0", "energy"),
                               ("d_stress", "stress")),
         "ego/seed_0/result.nc": param_units,

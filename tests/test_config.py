@@ -127,6 +127,7 @@ def test_forward_target_keys_are_checked():
 def test_a_forward_target_that_cannot_start_says_why():
     cfg = copy.deepcopy(_load("config/examples/paper_validation.yaml"))
     cfg["reference"]["forward"]["target"]["E0"] = -3.30  # above the CuZr PE (-3.36 at least)
+    cfg["parameters"]["E0"] = [-3.39, -3.29]  # a target inside the box
     with pytest.raises(ConfigError, match=r"reference\.forward\.target: the target run cannot "
                                           r"start on .*: chi = beta \(E - E0\) <= 0 where the "
                                           r"initial PE is lowest \(-3\.36"):

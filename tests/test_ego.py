@@ -198,9 +198,11 @@ def test_a_damaged_history_is_restored_from_its_backup_and_ends_as_uninterrupted
 
 
 def test_a_history_and_backup_both_damaged_is_an_error_that_touches_neither(tmp_path):
+    """Without the copy a finished run keeps (a run killed before it first finished)."""
     path, backup = tmp_path / "history.nc", tmp_path / "history.nc.bak"
     minimize(branin, BRANIN_BOUNDS, n_initial=4, max_iter=0, batch_size=1, seed=0, state_path=path,
              settings=FAST)
+    (tmp_path / "history.nc.finished").unlink()
     _truncate_to_half(path)
     backup.write_text("not netcdf")
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
@@ -215,6 +217,29 @@ def test_a_history_and_backup_both_damaged_is_an_error_that_touches_neither(tmp_
                  settings=FAST)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == {
         "history.nc": before["history.nc"]}
+
+
+def test_a_finished_run_whose_history_and_backup_are_both_damaged_is_recovered(tmp_path, caplog):
+    """The workflow's fault: a seed finished (its result file is a copy of the history), both
+    history files are damaged, the budget is raised; Snakemake deletes the result file before
+    the job starts. The copy kept when the run finished restores every evaluation, with one
+    warning, and the run continues as an uninterrupted one would."""
+    path = tmp_path / "history.nc"
+    first = minimize(branin, BRANIN_BOUNDS, max_iter=2, state_path=path, **_DAMAGED)
+    assert (tmp_path / "history.nc.finished").read_bytes() == path.read_bytes()
+    _truncate_to_half(path)
+    (tmp_path / "history.nc.bak").write_text("not netcdf")
+    with caplog.at_level(logging.WARNING, logger="grassego.ego"):
+        r = minimize(branin, BRANIN_BOUNDS, max_iter=4, state_path=path, **_DAMAGED)
+    warnings = [m for m in caplog.messages if "restored" in m]
+    assert len(warnings) == 1, caplog.messages
+    assert re.search(r"restored 10 rows \(10 evaluated, 0 pending\) from history\.nc\.finished",
+                     warnings[0]), warnings[0]
+    np.testing.assert_array_equal(r.X[:first.n_evaluations], first.X)
+    np.testing.assert_array_equal(r.y[:first.n_evaluations], first.y)
+    assert r.n_evaluations == 6 + 2 * 4
+    assert len(list(tmp_path.glob("history.nc.damaged-*"))) == 1
+    assert len(list(tmp_path.glob("history.nc.bak.damaged-*"))) == 1
 
 
 def test_failed_runs_are_kept_and_the_classifier_keeps_the_search_out_of_them(caplog):

@@ -45,7 +45,8 @@ def cuzr_case(tmp_path_factory, cuzr_reference_path) -> tuple[Path, str]:
 def _synthetic(path: Path, *, strains=np.linspace(0.0, 0.5, 11), mu=20.0, peak=1.2,
                low_cell=None, n_frames=None) -> Path:
     """A small reference: 8 × 8 PE field (mean −3.36, std ~5e-4 eV; ``low_cell``: the value of
-    one outlying cell), stress τ = 0.01 + μγ capped at ``peak`` [GPa] on 101 points to γ = 0.5."""
+    one outlying cell), a strain field γ (1 + 0.1 noise) per frame, stress τ = 0.01 + μγ capped at
+    ``peak`` [GPa] on 101 points to γ = 0.5."""
     rng = np.random.default_rng(5)
     pe0 = -3.36 + 5e-4 * rng.standard_normal((8, 8))
     if low_cell is not None:
@@ -54,7 +55,8 @@ def _synthetic(path: Path, *, strains=np.linspace(0.0, 0.5, 11), mu=20.0, peak=1
     pe = np.stack([pe0 + 2e-3 * s for s in strains])
     gamma = np.linspace(0.0, 0.5, 101)
     x = (np.arange(8) + 0.5) * 50.0
-    ds = build_reference(pe=pe, exy=np.zeros_like(pe), strain=strains, x=x, y=x,
+    exy = np.stack([s * (1 + 0.1 * rng.standard_normal((8, 8))) for s in strains])
+    ds = build_reference(pe=pe, exy=exy, strain=strains, x=x, y=x,
                          strain_ss=gamma, stress_strain=np.minimum(0.01 + mu * gamma, peak),
                          shear_convention="engineering")
     return write_reference(ds, path)

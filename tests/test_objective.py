@@ -187,7 +187,10 @@ def test_distance_cli_zero_field_is_farthest_not_nearest(cuzr_reference_path, tm
     np.testing.assert_allclose(out["per_snapshot"], np.pi / 2 * np.sqrt(out["ranks_a"]),
                                atol=1e-12)
     assert min(out["ranks_a"]) >= 1
-    assert main(["distance", str(path), str(path), "--json", "--unequal", "min"]) == 0
+    assert main(["distance", str(path), str(path), "--json", "--unequal", "min"]) == 2
+    assert "zero everywhere" in capsys.readouterr().err  # as a reference: implausible
+    assert main(["distance", str(path), str(path), "--json", "--unequal", "min",
+                 "--accept-unusual"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["d_field"] == 0.0 and out["ranks_a"] == [0] * 9
 

@@ -40,8 +40,8 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
 TEST_OPTIONS = ["--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks",
                 "2", "--slurm-keep-successful-logs"]
 #: Every job of the test case: one per rule except `all`, one per batch and per seed.
-JOBS = {"reference": [""], "design": [""], "simulate": ["0", "1"], "collect": [""],
-        "ego": ["0", "1"], "uncertainty": [""], "report": [""]}
+JOBS = {"reference": [""], "design": ["0", "1"], "simulate": ["0_0", "0_1", "1_0", "1_1"],
+        "collect": ["0", "1"], "ego": ["0", "1"], "uncertainty": [""], "report": [""]}
 CLUSTER = os.environ.get("GRASSEGO_SLURM_DIR")
 
 pytestmark = pytest.mark.skipif(
@@ -145,15 +145,15 @@ def test_the_test_case_runs_on_slurm_as_one_job_per_batch_and_seed(tmp_path: Pat
 
     # the same results as the local run, but for the measured wall time of each run
     local_res, slurm_res = local_dir / "results", slurm_dir / "results"
-    for rel in ("summary/summary.csv", "design/samples.csv"):
+    for rel in ("summary/summary.csv", "design/seed_0/samples.csv", "design/seed_1/samples.csv"):
         assert (slurm_res / rel).read_text() == (local_res / rel).read_text(), rel
-    pd.testing.assert_frame_equal(
-        pd.read_csv(slurm_res / "training/initial.csv").drop(columns="wall_time"),
-        pd.read_csv(local_res / "training/initial.csv").drop(columns="wall_time"),
-        check_exact=True)
+    for rel in ("training/seed_0.csv", "training/seed_1.csv"):
+        pd.testing.assert_frame_equal(pd.read_csv(slurm_res / rel).drop(columns="wall_time"),
+                                      pd.read_csv(local_res / rel).drop(columns="wall_time"),
+                                      check_exact=True)
     assert (_without_timings(json.loads((slurm_res / "summary/summary.json").read_text()))
             == _without_timings(json.loads((local_res / "summary/summary.json").read_text())))
-    for rel in ("runs/batch_0.nc", "runs/batch_1.nc", "ego/seed_0/result.nc",
+    for rel in ("runs/seed_0/batch_0.nc", "runs/seed_1/batch_1.nc", "ego/seed_0/result.nc",
                 "ego/seed_1/result.nc"):
         with xr.open_dataset(local_res / rel) as a, xr.open_dataset(slurm_res / rel) as b:
             xr.testing.assert_identical(a.drop_vars("wall_time").load(),

@@ -71,17 +71,34 @@ def _planned_rules(output: str) -> set[str]:
     return names
 
 
+def _planned_jobs(output: str) -> set[str]:
+    """The jobs of a dry run: ``rule`` or ``rule wildcards`` (as Snakemake prints them)."""
+    jobs, rule = set(), None
+    for line in output.splitlines() + ["rule end:"]:
+        m = re.match(r"^(?:local)?rule (\w+):$", line.strip())
+        if m or line.strip() == "":
+            if rule is not None:
+                jobs.add(rule)
+            rule = m.group(1) if m else None
+            continue
+        m = re.match(r"^wildcards: (.*)$", line.strip())
+        if m and rule is not None:
+            rule = f"{rule} {m.group(1)}"
+    return jobs
+
+
 @pytest.mark.slow
 def test_workflow_end_to_end(tmp_path: Path):
     _config(tmp_path, max_iter=1)
     _smk(tmp_path)
     results = tmp_path / "results"
-    for rel in ("reference/fields.nc", "design/samples.csv", "runs/batch_0.nc", "runs/batch_1.nc",
-                "training/initial.csv", "ego/seed_0/result.nc", "ego/seed_1/result.nc",
+    for rel in ("reference/fields.nc", "design/seed_0/samples.csv", "design/seed_1/samples.csv",
+                "runs/seed_0/batch_0.nc", "runs/seed_1/batch_1.nc", "training/seed_0.csv",
+                "training/seed_1.csv", "ego/seed_0/result.nc", "ego/seed_1/result.nc",
                 "summary/summary.csv", "summary/summary.json", "figures/convergence.png",
                 "figures/strain_fields.png", "figures/stress_strain.png",
                 "figures/teff_fields.png", "figures/band_profiles.png",
-                "figures/delta_history.png", "logs/ego/seed_0.log", "benchmarks/design.tsv",
+                "figures/delta_history.png", "logs/ego/seed_0.log", "benchmarks/design/seed_0.tsv",
                 "uncertainty/uncertainty.json", "uncertainty/uncertainty.nc",
                 "figures/uncertainty_profiles.png", "figures/uncertainty_pairs.png",
                 "figures/uncertainty_sobol.png", "summary/uncertainty.html",
@@ -98,13 +115,13 @@ def test_workflow_end_to_end(tmp_path: Path):
     assert not np.allclose(first["X"].values[:8], other["X"].values[:8])
     cfg = yaml.safe_load((tmp_path / "tiny.yaml").read_text())
     names = list(cfg["parameters"])
-    design = pd.read_csv(results / "design" / "samples.csv")
-    assert list(design.columns) == ["sample", "seed", *names]
     bounds = np.array([cfg["parameters"][n] for n in names])
     for seed, history in ((0, first), (1, other)):
+        design = pd.read_csv(results / "design" / f"seed_{seed}" / "samples.csv")
+        assert list(design.columns) == ["sample", "seed", *names]
+        assert (design["seed"] == seed).all()
         expected = replicate_design("lhs", 8, bounds, cfg["design"]["seed"], seed)
-        np.testing.assert_array_equal(design.loc[design["seed"] == seed, names].to_numpy(),
-                                      expected)
+        np.testing.assert_array_equal(design[names].to_numpy(), expected)
         np.testing.assert_array_equal(history["X"].values[:8], expected)
     summary = json.loads((results / "summary" / "summary.json").read_text())
     assert list(summary)[:4] == ["seeds_agree", "seed_agreement", "parameters_at_bound",
@@ -140,14 +157,32 @@ def test_workflow_end_to_end(tmp_path: Path):
     _config(tmp_path, max_iter=2)
     dry = _smk(tmp_path, "-n")
     assert _planned_rules(dry.stdout + dry.stderr) == {"ego", "uncertainty", "report", "all"}
+    # ... even when seed 0's history and its backup are both damaged: Snakemake deletes
+    # result.nc when the job starts, and the copy kept when the seed finished restores it
+    state = next((results / "ego" / "seed_0").glob("state-*"))
+    (state / "history.nc").write_bytes((state / "history.nc").read_bytes()[:500])
+    (state / "history.nc.bak").write_text("not netcdf")
     _smk(tmp_path)
+    restored = [line for line in (results / "logs" / "ego" / "seed_0.log").read_text()
+                .splitlines() if "restored" in line]
+    assert len(restored) == 1 and "from history.nc.finished" in restored[0], restored
     with xr.open_dataset(results / "ego" / "seed_0" / "result.nc") as ds:
         second = ds.load()
     assert second.sizes["evaluation"] == 8 + 4
     xr.testing.assert_equal(second["X"].isel(evaluation=slice(0, 10)), first["X"])
+    xr.testing.assert_equal(second["y"].isel(evaluation=slice(0, 10)), first["y"])
 
-    # each config key (and the reference file) reruns exactly the steps that read it
     done = (tmp_path / "tiny.yaml").read_text()
+    # a seed's design, runs, training set and EGO are computed once, whatever the other seeds
+    for seeds, jobs in SEED_RERUNS:
+        cfg = yaml.safe_load(done)
+        cfg["ego"]["seeds"] = seeds
+        (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+        dry = _smk(tmp_path, "-n")
+        assert _planned_jobs(dry.stdout + dry.stderr) == jobs, seeds
+        (tmp_path / "tiny.yaml").write_text(done)
+
+    # each config key (and, last, the reference file) reruns exactly the steps that read it
     for key, value, planned in RERUNS:
         cfg = yaml.safe_load(done)
         if key == "edit reference":
@@ -178,7 +213,6 @@ RERUNS = [
     ("uncertainty.noise_evaluations", 3, {"uncertainty", "report"}),
     ("uncertainty.identified_fraction", 0.5, {"uncertainty", "report"}),
     ("uncertainty.enabled", False, {"report"}),
-    ("ego.seeds", [0], {"design", *DOWNSTREAM_OF_SIMULATE}),
     ("design.seed", 1, {"design", *DOWNSTREAM_OF_SIMULATE}),
     ("parameters.c0", [0.1, 1.0], {"design", *DOWNSTREAM_OF_SIMULATE}),
     ("objective.variant", "paper", DOWNSTREAM_OF_SIMULATE),
@@ -187,6 +221,14 @@ RERUNS = [
     ("solver.dtype", "float64", DOWNSTREAM_OF_SIMULATE),
     ("solver.constants", {"chi_len_A": 25.0}, DOWNSTREAM_OF_SIMULATE),
     ("edit reference", None, {"reference", *DOWNSTREAM_OF_SIMULATE}),
+]
+#: (ego.seeds instead of [0, 1], the exact jobs a dry run plans): dropping a seed reruns only
+#: the steps that pool the seeds, adding one computes only the new seed's design, runs,
+#: training set and EGO.
+SEED_RERUNS = [
+    ([0], {"uncertainty", "report", "all"}),
+    ([0, 2], {"design seed=2", "simulate seed=2, batch=0", "simulate seed=2, batch=1",
+              "collect seed=2", "ego seed=2", "uncertainty", "report", "all"}),
 ]
 
 

@@ -9,22 +9,12 @@ import argparse
 import json
 import math
 
-import xarray as xr
-
-from grassego.errors import InputError
+from grassego.errors import InputError, option_error
+from grassego.fields import load_netcdf
 from grassego.grassmann import METRICS, SPACES, UNEQUAL
 from grassego.objective import VARIANTS, ObjectiveConfig, evaluate
+from grassego.plausibility import add_accept_unusual, check_reference, snapshot_problems
 from grassego.units import case_units
-
-
-def _open(path: str) -> xr.Dataset:
-    try:
-        with xr.open_dataset(path) as ds:
-            return ds.load()
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(path, f"not a readable NetCDF file ({exc})") from exc
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,7 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--variant", default=d.variant, choices=tuple(VARIANTS),
                    help="objective variant (default %(default)s; see README)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=run)
+    add_accept_unusual(p)
+    p.set_defaults(func=run, reads=("a", "b"), writes=())
 
 
 def _clean(x):
@@ -60,14 +51,32 @@ def _clean(x):
 
 def run(args: argparse.Namespace) -> int:
     rank = args.rank.split(",") if "," in args.rank else args.rank
-    cfg = ObjectiveConfig(snapshot_strains=tuple(args.snapshots), weights=tuple(args.weights),
-                          metric=args.metric, rank=rank, space=args.space, unequal=args.unequal,
-                          variant=args.variant)
-    a, b = _open(args.a), _open(args.b)
+    try:
+        cfg = ObjectiveConfig(snapshot_strains=tuple(args.snapshots),
+                              weights=tuple(args.weights), metric=args.metric, rank=rank,
+                              space=args.space, unequal=args.unequal, variant=args.variant)
+    except ValueError as exc:  # "rank: ...", "weights: ...": the option's name
+        raise option_error(exc, {"snapshot_strains": "--snapshots"}) from None
+    a, b = load_netcdf(args.a), load_netcdf(args.b)
     for path, ds in ((args.a, a), (args.b, b)):
         if "exy" not in ds or "strain" not in ds.coords:
             raise InputError(path, "needs an 'exy' field and a 'strain' coordinate")
-    res = evaluate(a, b, cfg, ref_source=args.a, run_source=args.b)
+    if "run" in a["exy"].dims:
+        raise InputError(args.a, f"holds {a.sizes['run']} runs; the first file is the "
+                                 "reference: give a reference fields file (runs go second)")
+    check_reference(a, args.a, cfg.snapshot_strains, accept_unusual=args.accept_unusual)
+    compared = snapshot_problems(b["strain"].values, cfg.snapshot_strains)
+    if compared:
+        raise InputError(args.b, "; ".join(compared))
+    if (a.sizes["y"], a.sizes["x"]) != (b.sizes["y"], b.sizes["x"]):
+        raise InputError(args.b, f"its grid {b.sizes['x']} x {b.sizes['y']} differs from the "
+                                 f"reference's {a.sizes['x']} x {a.sizes['y']} ({args.a})")
+    try:
+        res = evaluate(a, b, cfg, ref_source=args.a, run_source=args.b)
+    except InputError:
+        raise
+    except ValueError as exc:
+        raise InputError(args.b, f"cannot be compared with {args.a}: {exc}") from exc
     single = res.sizes["run"] == 1
     pick = (lambda v: v[0]) if single else (lambda v: v)
     out = {

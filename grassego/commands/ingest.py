@@ -13,6 +13,7 @@ import argparse
 
 from grassego.errors import GrassegoError
 from grassego.ingest import IngestSettings, ingest_dumps
+from grassego.plausibility import add_accept_unusual
 
 _DEFAULT = IngestSettings()
 
@@ -46,7 +47,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="LAMMPS units style: metal bar -> GPa, lj stays reduced "
                         "(default %(default)s)")
     p.add_argument("--d2min", action="store_true", help="also store the non-affine D²min field")
-    p.set_defaults(func=run)
+    add_accept_unusual(p)
+    p.set_defaults(func=run, reads=("dumps", "log_file"), writes=("out",))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         ingest_dumps(args.dumps, args.out, log_file=args.log_file, pe_column=args.pe_column,
                      width=args.width, cutoff=args.cutoff, grid=tuple(args.grid),
                      strain_cutoff=args.strain_cutoff, stress_column=args.stress_column,
-                     units=args.units, d2min=args.d2min)
+                     units=args.units, d2min=args.d2min, accept_unusual=args.accept_unusual)
     except ValueError as exc:  # inconsistent options (e.g. cut-off above half the cell)
         if isinstance(exc, GrassegoError):
             raise

@@ -7,6 +7,7 @@ import logging
 
 from grassego.fields import write_reference
 from grassego.legacy import LegacyLayout, read_legacy
+from grassego.plausibility import add_accept_unusual, check_reference
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="square cell edge in Å (default %(default)s)")
     p.add_argument("--width", type=float, default=d.coarse_graining_width_A,
                    help="coarse-graining width c used upstream, Å (recorded only)")
-    p.set_defaults(func=run)
+    add_accept_unusual(p)
+    p.set_defaults(func=run, reads=("directory",), writes=("out",))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
         box_length_A=args.box_length,
         coarse_graining_width_A=args.width,
     )
-    ds = read_legacy(args.directory, layout)
+    ds = check_reference(read_legacy(args.directory, layout), args.directory,
+                         accept_unusual=args.accept_unusual)
     write_reference(ds, args.out)
     log.info("wrote %s: %d frames of %d x %d, %d stress points", args.out, ds.sizes["frame"],
              ds.sizes["y"], ds.sizes["x"], ds.sizes["strain_ss"])

@@ -14,6 +14,7 @@ import argparse
 import logging
 
 from grassego.init_config import UNITS, init_config
+from grassego.plausibility import add_accept_unusual
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +28,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="CONFIG.yaml",
                    help="config file to write (its stem names the results directory)")
     p.add_argument("--force", action="store_true", help="replace an existing config file")
-    p.set_defaults(func=run)
+    add_accept_unusual(p)
+    p.set_defaults(func=run, reads=("reference",), writes=("out",))
 
 
 def run(args: argparse.Namespace) -> int:
-    config = init_config(args.reference, args.out, force=args.force)
+    config = init_config(args.reference, args.out, force=args.force,
+                         accept_unusual=args.accept_unusual)
     params = config["parameters"]
     stress, beta, energy = (UNITS.name(q) for q in ("stress", "inverse_energy", "energy"))
     log.info("wrote %s: mu %g %s, s_y %s %s, beta %s %s, E0 %s %s", args.out,

@@ -39,7 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="OpenMP threads for LAMMPS (default %(default)s)")
     p.add_argument("--stress-atom", action="store_true",
                    help="also dump the per-atom xy stress c_stress[4]")
-    p.set_defaults(func=run)
+    # no input files to protect; its output is a directory (run_shear_md checks it)
+    p.set_defaults(func=run, reads=(), writes=())
 
 
 def run(args: argparse.Namespace) -> int:

@@ -21,7 +21,7 @@ import numpy as np
 
 from grassego.calibration import DEVICES, DTYPES, Calibration, SolverSettings
 from grassego.config import cell_problems
-from grassego.errors import InputError
+from grassego.errors import InputError, option_error
 from grassego.fields import read_reference, write_runs
 from grassego.objective import ObjectiveConfig
 from grassego.status import RUN_STATUS
@@ -65,7 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--constant", action="append", default=[], metavar="NAME=VALUE",
                    help="override a ModelConstants field for the whole batch (repeatable), "
                         "e.g. --constant max_strain=0.1 --constant n_frames=20")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, reads=("reference", "params"), writes=("out",))
 
 
 def parse_constants(items: list[str], reference=None) -> dict[str, float | int]:
@@ -118,9 +118,12 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(option, f"must be >= 1, got {value}")
     solver = SolverSettings(device=args.device, dtype=args.dtype, backend=args.backend,
                             constants=parse_constants(args.constant, ref))
-    calib = Calibration(ref, list(params),
-                        objective=ObjectiveConfig(snapshot_strains=tuple(args.snapshot_strains)),
-                        solver=solver, threads=args.threads)
+    try:
+        objective = ObjectiveConfig(snapshot_strains=tuple(args.snapshot_strains))
+    except ValueError as exc:
+        raise option_error(exc, {}) from None
+    calib = Calibration(ref, list(params), objective=objective, solver=solver,
+                        threads=args.threads)
     keep = calib.snapshot_frames() if args.frames == "snapshots" else None
     n_runs = len(next(iter(params.values())))
     log.info("simulating %d run(s) on %s (%s, backend %s)", n_runs, calib.device, args.dtype,

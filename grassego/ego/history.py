@@ -17,14 +17,18 @@ file exists, the backup at most one write behind (after a kill between the two r
 the backup). :meth:`History.resume` reads the file, or the backup if the file is missing or
 damaged: the damaged file is moved aside (``<name>.damaged-<time>``), never overwritten, and
 the lost write is redone by the resumed run (it re-evaluates rows that were pending in the
-backup, or proposes again the batch a seeded run proposes anyway). Delete both files to start
-afresh.
+backup, or proposes again the batch a seeded run proposes anyway). When a run stops, its file is
+also copied to ``<name>.finished`` (:meth:`History.keep_finished`): the evaluations the
+workflow's result file holds, outside the rule's declared outputs (Snakemake deletes those
+before rerunning the job), so that a rerun recovers them when both the file and its backup are
+damaged. Delete the three files to start afresh.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Sequence
@@ -138,17 +142,29 @@ class History:
             h.units = [str(u) for u in ds["param_units"].values]
         return h
 
+    def keep_finished(self) -> None:
+        """Copy the file, as the run stopped, to :func:`finished_path` (no-op without a path):
+        the evaluations the workflow's result file holds, kept where Snakemake never deletes
+        them, so that a rerun can recover them when both the file and its backup are
+        damaged."""
+        if self.path is None:
+            return
+        with atomic_path(finished_path(self.path), suffix=".nc.tmp") as tmp:
+            shutil.copyfile(self.path, tmp)
+
     @classmethod
     def resume(cls, path: Path) -> "History | None":
-        """The history saved at ``path``, or None if neither it nor its backup exists.
+        """The history saved at ``path``, or None if neither it nor a copy of it exists.
 
-        If ``path`` is missing or damaged, the history is restored from the backup and rewritten
-        to ``path`` (the damaged file moved aside), with one warning saying what was restored
-        and what was lost. Raises :class:`InputError` naming both files, and leaves them as they
-        are, if the backup cannot be read either.
+        If ``path`` is missing or damaged, the history is restored from the backup, or, if that
+        cannot be read either, from the copy kept when the run last finished
+        (:meth:`keep_finished`), and rewritten to ``path`` (the damaged files moved aside),
+        with one warning saying what was restored and what was lost. Raises
+        :class:`InputError` naming the files, and leaves them as they are, if no copy can be
+        read.
         """
-        backup = backup_path(path)
-        if not path.exists() and not backup.exists():
+        backup, finished = backup_path(path), finished_path(path)
+        if not any(p.exists() for p in (path, backup, finished)):
             return None
         if path.exists():
             try:
@@ -158,22 +174,36 @@ class History:
         else:
             damage = "missing (a write was interrupted)"
         try:
-            h = cls.load(backup)
+            h, source = cls.load(backup), backup
         except InputError as exc:
-            raise InputError(path, f"{damage}; its backup {backup} cannot be used either "
-                                   f"({exc.problem}); both files are left as they are") from exc
-        kept = ""
-        if path.exists():
-            aside = _aside_name(path)
-            os.replace(path, aside)
-            kept = f"; the damaged file is kept as {aside.name}"
+            if not finished.exists():
+                raise InputError(path, f"{damage}; its backup {backup} cannot be used either "
+                                       f"({exc.problem}); both files are left as they "
+                                       "are") from exc
+            try:
+                h, source = cls.load(finished), finished
+            except InputError as exc2:
+                raise InputError(path, f"{damage}; neither its backup {backup} "
+                                       f"({exc.problem}) nor the copy {finished} kept when the "
+                                       f"run last finished ({exc2.problem}) can be used; the "
+                                       "files are left as they are") from exc2
+        kept = [_move_aside(p) for p in ((path, backup) if source == finished else (path,))
+                if p.exists()]
         n_pending = h.pending().size
-        lost = (f"the last write (evaluations of up to these {n_pending} pending rows) is lost; "
-                "they will be re-evaluated" if n_pending else
-                "the last write (the next batch's proposal or the stop reason) is lost; no "
-                "evaluation is lost and the same batch will be proposed again")
+        if source == finished:
+            lost = (f"{backup.name} is unusable too; this is the copy kept when the run last "
+                    f"finished ({h.stop_reason}), the evaluations of its result file; later "
+                    "evaluations, if any, are lost and will be redone")
+        elif n_pending:
+            lost = (f"the last write (evaluations of up to these {n_pending} pending rows) is "
+                    "lost; they will be re-evaluated")
+        else:
+            lost = ("the last write (the next batch's proposal or the stop reason) is lost; no "
+                    "evaluation is lost and the same batch will be proposed again")
+        kept_note = "".join(f"; the damaged file is kept as {k.name}" for k in kept)
         log.warning("%s is %s; restored %d rows (%d evaluated, %d pending) from %s; %s%s", path,
-                    damage, h.y.size, h.y.size - n_pending, n_pending, backup.name, lost, kept)
+                    damage, h.y.size, h.y.size - n_pending, n_pending, source.name, lost,
+                    kept_note)
         h.path = path
         h.write()
         return h
@@ -182,6 +212,18 @@ class History:
 def backup_path(path: Path) -> Path:
     """The backup beside a history file: the previous complete version (``<name>.bak``)."""
     return path.with_name(path.name + ".bak")
+
+
+def finished_path(path: Path) -> Path:
+    """The copy of a history file kept when its run last finished (``<name>.finished``)."""
+    return path.with_name(path.name + ".finished")
+
+
+def _move_aside(path: Path) -> Path:
+    """Rename a damaged file to :func:`_aside_name` (never overwritten); return the new name."""
+    aside = _aside_name(path)
+    os.replace(path, aside)
+    return aside
 
 
 def _aside_name(path: Path) -> Path:

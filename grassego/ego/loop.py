@@ -209,4 +209,5 @@ def minimize(objective: Objective, bounds: np.ndarray | Sequence[Sequence[float]
              seed, reason, t, h.y.size, best)
     h.stop_reason = reason
     h.write()
+    h.keep_finished()
     return result_of(h, reason)

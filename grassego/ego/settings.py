@@ -128,8 +128,9 @@ class EGOSettings:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not 0 < self.tr_min <= self.tr_init <= self.tr_max:
-            raise ValueError("trust-region lengths need 0 < tr_min <= tr_init <= tr_max, got "
-                             f"{self.tr_min}, {self.tr_init}, {self.tr_max}")
+            raise ValueError("tr_min, tr_init, tr_max: trust-region lengths need 0 < tr_min <= "
+                             f"tr_init <= tr_max, got {self.tr_min}, {self.tr_init}, "
+                             f"{self.tr_max}")
         if not self.improvement_tol >= 0:
             raise ValueError(f"improvement_tol must be >= 0, got {self.improvement_tol}")
 

@@ -17,8 +17,14 @@ ENV = "../../envs/grassego.yaml"
 from grassego.uncertainty import FIGURES as UNCERTAINTY_FIGURES
 
 RESULTS = config["results"]
+#: The simulate batches of each seed's design.
 BATCHES = list(range(config["design"]["n_batches"]))
 SEEDS = list(config["ego"]["seeds"])
+
+
+wildcard_constraints:
+    seed=r"\d+",
+    batch=r"\d+",
 
 
 def res(path):
@@ -64,6 +70,8 @@ def reference_settings():
     solver's settings rerun a forward reference but not a legacy one)."""
     source = REF["source"]
     settings = {"reference": {"source": source, source: REF[source]}}
+    if REF["accept_unusual"]:  # only when set, so that a default run's params stay as they were
+        settings["reference"]["accept_unusual"] = True
     if source == "forward":
         settings |= {
             "solver": config["solver"],

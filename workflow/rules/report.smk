@@ -27,7 +27,7 @@ rule report:
     input:
         **UNCERTAINTY_INPUTS,
         reference=rules.reference.output.fields,
-        training=rules.collect.output.training,
+        training=expand(rules.collect.output.training, seed=SEEDS),
         results=expand(res("ego/seed_{seed}/result.nc"), seed=SEEDS),
     output:
         **(

@@ -1,18 +1,18 @@
-# The fan-out: one job per design batch runs the batched STZ solver and scores every run
-# against the reference; collect gathers the batches into the initial training sets (a `seed`
-# column says which EGO seed each sample belongs to).
+# The fan-out: one job per design batch of each seed runs the batched STZ solver and scores
+# every run against the reference; collect gathers a seed's batches into its initial training
+# set (its `seed` column names the EGO seed).
 
 
 rule simulate:
     input:
         reference=rules.reference.output.fields,
-        batch=res("design/batch_{batch}.csv"),
+        batch=res("design/seed_{seed}/batch_{batch}.csv"),
     output:
-        runs=res("runs/batch_{batch}.nc"),
+        runs=res("runs/seed_{seed}/batch_{batch}.nc"),
     log:
-        res("logs/simulate/batch_{batch}.log"),
+        res("logs/simulate/seed_{seed}/batch_{batch}.log"),
     benchmark:
-        res("benchmarks/simulate/batch_{batch}.tsv")
+        res("benchmarks/simulate/seed_{seed}/batch_{batch}.tsv")
     conda:
         ENV
     threads: 1
@@ -27,14 +27,14 @@ rule simulate:
 
 rule collect:
     input:
-        runs=expand(res("runs/batch_{batch}.nc"), batch=BATCHES),
+        runs=expand(res("runs/seed_{{seed}}/batch_{batch}.nc"), batch=BATCHES),
         samples=rules.design.output.samples,
     output:
-        training=res("training/initial.csv"),
+        training=res("training/seed_{seed}.csv"),
     log:
-        res("logs/collect.log"),
+        res("logs/collect/seed_{seed}.log"),
     benchmark:
-        res("benchmarks/collect.tsv")
+        res("benchmarks/collect/seed_{seed}.tsv")
     conda:
         ENV
     threads: 1
