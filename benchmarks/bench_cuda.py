@@ -245,7 +245,8 @@ def timed_batch(n: int, c, keep, pe0, pe_final, settings=None) -> dict:
         else:
             inputs = prepare_inputs(params, pe0, pe_final, c)
             rows = np.flatnonzero(inputs.valid)
-            status = run_cuda(inputs, rows, np.asarray(keep), c, torch.float32, None, *settings)[3]
+            status = run_cuda(inputs, rows, np.asarray(keep), c, "athermal", torch.float32, None,
+                              *settings)[3]
         wall = time.perf_counter() - t0
     solved = int(np.sum(status != 3))  # rejected inputs cost nothing
     return dict(runs=n, solved=solved, wall_s=wall, runs_per_s=n / wall,
@@ -257,7 +258,7 @@ def kernel_resources(settings, cells: int) -> dict:
     """Registers and local memory per thread of the float32 kernel for a grid of ``cells``."""
     from grassego.stz.cuda_kernel import frame_kernel
 
-    kernel = frame_kernel("float32", settings[0], cells // settings[0], settings[1])
+    kernel = frame_kernel("float32", settings[0], cells // settings[0], settings[1], "athermal")
 
     def values(per_signature):  # {argument types: value} unless the kernel is specialised
         got = per_signature() if callable(per_signature) else per_signature
@@ -316,7 +317,7 @@ def main() -> int:
 
             t0 = time.perf_counter()
             run_cuda(prepare_inputs(design(2), pe0, pe_final, tiny), np.arange(2),
-                     np.asarray([], dtype=int), tiny, torch.float32, None, *settings)
+                     np.asarray([], dtype=int), tiny, "athermal", torch.float32, None, *settings)
             compile_s = time.perf_counter() - t0
             row = timed_batch(plan.sweep_runs, short, [], pe0, pe_final, settings)
         except Exception as exc:  # noqa: BLE001 - e.g. too many resources for a launch

@@ -51,21 +51,24 @@ class SolverSettings:
     (``auto`` = ``cuda`` when torch sees a GPU, else ``cpu``), ``dtype`` of the solver state,
     ``backend`` (:data:`grassego.stz.solver.BACKENDS`), ``units`` the unit system of the
     reference and the constants (:data:`grassego.units.UNIT_SYSTEMS`; must be the
-    reference's), ``constants``: overrides of :class:`grassego.stz.ModelConstants` fields for
-    every run."""
+    reference's), ``dynamics`` the STZ plastic law (:data:`grassego.stz.constants.DYNAMICS`:
+    the paper's ``athermal`` or the original solver's thermally activated ``linear``),
+    ``constants``: overrides of :class:`grassego.stz.ModelConstants` fields for every run."""
 
     device: str = "auto"
     dtype: str = "float32"
     backend: str = "auto"
     units: str = "physical"
+    dynamics: str = "athermal"
     constants: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        from grassego.stz.constants import DYNAMICS
         from grassego.stz.solver import BACKENDS
         from grassego.units import UNIT_SYSTEMS
 
         for name, allowed in (("device", DEVICES), ("dtype", DTYPES), ("backend", BACKENDS),
-                              ("units", UNIT_SYSTEMS)):
+                              ("units", UNIT_SYSTEMS), ("dynamics", DYNAMICS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"solver.{name} must be one of {allowed}, got "
                                  f"{getattr(self, name)!r}")
@@ -195,7 +198,7 @@ class Calibration:
                                   constants=self.model_constants, progress=progress,
                                   chunk_done=chunk_done, batch_size=batch_size,
                                   compile=compile, backend=self.solver.backend,
-                                  threads=self.threads)
+                                  threads=self.threads, dynamics=self.solver.dynamics)
 
     def runs(self, params: pd.DataFrame, keep_frames: Sequence[int] | None = None,
              progress=None, chunk_done=None, batch_size: int | None = None,

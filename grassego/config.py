@@ -137,9 +137,9 @@ def _parameter_problems(config: Mapping[str, Any]) -> Iterator[str]:
 
 def _positive_names() -> set[str]:
     """Per-run parameters that must be > 0 (the solver rejects a run otherwise)."""
-    from grassego.stz.constants import PER_RUN_FIELDS
+    from grassego.stz.constants import NON_NEGATIVE_FIELDS, PER_RUN_FIELDS
 
-    return set(POSITIVE_PARAMETERS) | (set(PER_RUN_FIELDS) - {"poisson", "chi_len_A"})
+    return set(POSITIVE_PARAMETERS) | (set(PER_RUN_FIELDS) - {"poisson", *NON_NEGATIVE_FIELDS})
 
 
 def _constants_problems(constants: Mapping[str, Any], section: str) -> Iterator[str]:

@@ -37,6 +37,7 @@ _TABLE: Mapping[str, tuple[str, str, str, str]] = {
     "inverse_energy": ("1/eV", "1/eV", "1/epsilon", "1/ε"),
     "length": ("angstrom", "Å", "sigma", "σ"),
     "area": ("angstrom2", "Å²", "sigma^2", "σ²"),
+    "volume": ("angstrom3", "Å³", "sigma^3", "σ³"),
     "temperature": ("K", "K", "epsilon/k_B", "ε/k_B"),
     "md_rate": ("1/s", "1/s", "1/tau", "1/τ"),
     "dimensionless": ("1", "", "1", ""),
@@ -54,7 +55,9 @@ PARAMETER_QUANTITIES: Mapping[str, str] = {
     "mu_GPa": "stress", "poisson": "dimensionless", "rho_kg_m3": "density_kg_m3",
     "tau0_s": "time_s", "ep": "dimensionless", "chi_len_A": "length", "T_Z_K": "temperature",
     "adapt_fac": "dimensionless", "strain_rate_per_s": "rate_s",
-    "chi_energy_factor": "dimensionless",
+    "chi_energy_factor": "dimensionless", "delta_K": "temperature", "theta_K": "temperature",
+    "omega_A3": "volume", "eps0": "dimensionless", "kappa": "dimensionless",
+    "stz_rho": "dimensionless",
 }
 
 #: The quantity of each column of the summary (summary.csv, summary.json) that has a unit;

@@ -23,6 +23,8 @@ TARGET = {"c0": 0.55, "s_y": 1.006, "beta": 8.277, "E0": -3.368}
 #: its second run has a 20× faster STZ rate (ε0 = 1000) and takes a whole step as one plastic
 #: sub-step (adapt_fac = 1000): it overshoots and blows up to inf/NaN. "stuck": too few
 #: sub-steps allowed. "huge": a stress bound the run exceeds. "float64": 4 steps to γ = 0.1.
+#: "linear", "linear64": the thermally activated law (float32, float64) with every term on (θ
+#: and Δ per run, the M function with a small ρ, the κ sink).
 SHORT = dict(max_strain=0.15, n_frames=3, steps_per_frame=4)
 CASES = {
     "plastic": dict(step=(4, 2), constants=SHORT, keep=[0, 2, 3], status=[0, 2],
@@ -33,6 +35,12 @@ CASES = {
                  runs=[TARGET]),
     "float64": dict(step=(4, 4), constants=dict(max_strain=0.1, n_frames=2, steps_per_frame=2),
                     keep=[1, 2], status=[0], runs=[TARGET], dtype="float64"),
+    "linear": dict(step=(4, 2), constants={**SHORT, "kappa": 5000.0, "stz_rho": 1.0},
+                   keep=[0, 2, 3], status=[0, 0], dynamics="linear",
+                   runs=[TARGET, {**TARGET, "theta_K": 300.0, "delta_K": 1500.0}]),
+    "linear64": dict(step=(4, 4), constants=dict(max_strain=0.1, n_frames=2, steps_per_frame=2,
+                                                 kappa=5000.0, stz_rho=1.0),
+                     keep=[1, 2], status=[0], runs=[TARGET], dtype="float64", dynamics="linear"),
 }
 
 
@@ -53,7 +61,8 @@ def solve(name: str, backend: str, device: str = "cpu"):
     params = {k: [r.get(k, getattr(c, k, np.nan)) for r in runs] for k in names}
     return simulate_batch(params, pe[0], pe[-1], keep_frames=case["keep"], device=device,
                           dtype=getattr(torch, case.get("dtype", "float32")), constants=c,
-                          backend=backend, threads=1)
+                          backend=backend, threads=1,
+                          dynamics=case.get("dynamics", "athermal"))
 
 
 if __name__ == "__main__":

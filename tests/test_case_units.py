@@ -54,6 +54,17 @@ def test_lj_labels_follow_the_dimension():
         Units("lj", 1)
 
 
+def test_every_per_run_constant_has_a_unit():
+    """A constant the solver takes per run (and a config may calibrate) has a quantity, so its
+    label follows the case's units instead of falling back to dimensionless."""
+    from grassego.stz.constants import PER_RUN_FIELDS
+    from grassego.units import PARAMETER_QUANTITIES
+
+    assert set(PER_RUN_FIELDS) <= set(PARAMETER_QUANTITIES)
+    lj = Units("lj", 3)
+    assert lj.parameter_labels(["theta_K", "omega_A3"]) == {"theta_K": "ε/k_B", "omega_A3": "σ³"}
+
+
 def test_case_units_of_references():
     assert case_units(read_reference(ROOT / "resources/cuzr/reference.nc")) == PHYSICAL
     ds = _lj_reference(read_reference(ROOT / "resources/cuzr/reference.nc"))

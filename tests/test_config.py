@@ -78,6 +78,10 @@ def _drop_c0_and_fix(value):
     (lambda c: c["objective"].__setitem__("weights", [0, 0]), "objective.weights: need"),
     (lambda c: c["solver"]["constants"].__setitem__("gamma", 2), "solver.constants.gamma: unknown"),
     (lambda c: c["solver"]["constants"].__setitem__("n_frames", 0), "solver.constants.n_frames"),
+    (lambda c: c["solver"]["constants"].__setitem__("theta_K", -5.0),
+     "solver.constants.theta_K: must be finite and > 0"),
+    (lambda c: c["solver"]["constants"].__setitem__("kappa", -1.0),
+     "solver.constants.kappa: must be finite and >= 0"),
     (lambda c: c["solver"]["constants"].__setitem__("max_strain", 0.3),
      "objective.snapshot_strains: 0.35 lies beyond"),
     (lambda c: c["solver"]["constants"].__setitem__("lx_A", 200), "solver.constants.lx_A: 200 Å, "
@@ -212,3 +216,22 @@ def test_results_path_is_checked_before_anything_runs(tmp_path, monkeypatch, res
         check_config(cfg, ROOT)
     cfg["results"] = str(tmp_path / "new" / "results")
     check_config(cfg, ROOT)
+
+
+def test_the_stz_law_is_a_setting_and_its_constants_can_be_calibrated():
+    """solver.dynamics: a wrong name is one error naming the key; under the linear law a thermal
+    constant may be calibrated (bounds under parameters) or fixed, and bad bounds are named."""
+    from grassego.config import validate_schema
+
+    cfg = copy.deepcopy(_load())
+    cfg["solver"]["dynamics"] = "thermal"
+    with pytest.raises(ConfigError, match=r"^solver\.dynamics: 'thermal' is not one of"):
+        validate_schema(cfg, SCHEMA)
+    cfg["solver"]["dynamics"] = "linear"
+    cfg["parameters"]["theta_K"] = [50.0, 400.0]
+    cfg["report"]["compare"]["paper_optimum"]["theta_K"] = 100.0
+    cfg.setdefault("fixed", {})["delta_K"] = 1500.0
+    check_config(cfg, ROOT)
+    cfg["parameters"]["theta_K"] = [0.0, 400.0]
+    with pytest.raises(ConfigError, match=re.escape("parameters.theta_K: the lower bound 0.0")):
+        check_config(cfg, ROOT)

@@ -85,8 +85,8 @@ def test_the_command_line_takes_its_defaults_from_the_settings():
     simulate = parser.parse_args(["simulate", "--reference", "r.nc", "--params", "p.csv",
                                   "--out", "o.nc"])
     solver, objective = SolverSettings(), ObjectiveConfig()
-    assert (simulate.device, simulate.dtype, simulate.backend) == (solver.device, solver.dtype,
-                                                                   solver.backend)
+    assert ((simulate.device, simulate.dtype, simulate.backend, simulate.dynamics)
+            == (solver.device, solver.dtype, solver.backend, solver.dynamics))
     assert simulate.snapshot_strains == list(objective.snapshot_strains)
     distance = parser.parse_args(["distance", "a.nc", "b.nc"])
     assert distance.snapshots == list(objective.snapshot_strains)

@@ -118,7 +118,7 @@ def test_kernel_compiles_for_a_gpu_and_steps_in_float32(monkeypatch):
     sig = (f4[:, :, :, ::1], f4[:, ::1], f4[::1], f4[:, :, :, :, ::1], f4[::1], i4[::1], i4[::1],
            f4[:, ::1], f4[:, ::1], i8, i8, i8, f8[::1], i8, i8, f8[:, ::1], numba.int8[::1],
            f8[:, ::1], f4[:, :, :, ::1], f4[:, :, :, ::1])
-    ptx = _ptx(frame_kernel("float32", 4, 256, 3), sig, monkeypatch)
+    ptx = _ptx(frame_kernel("float32", 4, 256, 3, "athermal"), sig, monkeypatch)
     n64, n32 = len(re.findall(r"\.f64\b", ptx)), len(re.findall(r"\.f32\b", ptx))
     assert n32 > 1000 and n64 < 0.05 * n32, (n32, n64)
     assert not re.search(r"\bfma\.", ptx)

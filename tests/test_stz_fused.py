@@ -16,6 +16,12 @@ from grassego.stz.fused import fexp, lanes_for, supported
 
 C = ModelConstants(max_strain=0.1, n_frames=20)
 GOOD = {"c0": 0.55, "s_y": 1.006, "beta": 8.277, "E0": -3.368}
+#: The thermally activated law with every one of its terms on: a rounded rise (θ = 300 K), the
+#: M function with a small ρ, the κ sink.
+LINEAR = dict(dynamics="linear", constants=ModelConstants(max_strain=0.1, n_frames=20,
+                                                          theta_K=300.0, delta_K=1500.0,
+                                                          kappa=5000.0, stz_rho=1.0))
+LAWS = {"athermal": dict(constants=C), "linear": LINEAR}
 
 
 @pytest.fixture(scope="module")
@@ -49,14 +55,16 @@ def test_fexp_clamps_instead_of_overflowing():
     assert np.all(np.isfinite(out)) and out[0] > 0 and out[1] > 0
 
 
-def test_a_run_is_bitwise_the_same_in_any_batch_and_thread_count(fields):
+@pytest.mark.parametrize("law", list(LAWS))
+def test_a_run_is_bitwise_the_same_in_any_batch_and_thread_count(fields, law):
     """The fused backend computes each run lane by lane with identical operations: alone (1
-    lane), in a 4-lane chunk, in the second 16-lane chunk of a 20-run batch, on 1 or 2 threads."""
+    lane), in a 4-lane chunk, in the second 16-lane chunk of a 20-run batch, on 1 or 2 threads;
+    with either STZ law."""
     others = [{**GOOD, "beta": GOOD["beta"] * (0.9 + 0.01 * k)} for k in range(19)]
 
     def batch(runs, threads=1):
         cols = {k: [r[k] for r in runs] for k in GOOD}
-        return simulate_batch(cols, *fields, constants=C, backend="fused", threads=threads)
+        return simulate_batch(cols, *fields, backend="fused", threads=threads, **LAWS[law])
 
     alone = batch([GOOD])
     assert alone.status[0] == 0
@@ -68,11 +76,12 @@ def test_a_run_is_bitwise_the_same_in_any_batch_and_thread_count(fields):
         assert np.array_equal(res.t_eff[i], alone.t_eff[0])
 
 
+@pytest.mark.parametrize("law", list(LAWS))
 @pytest.mark.parametrize("dtype,rtol", [(torch.float64, 1e-9), (torch.float32, 1e-4)])
-def test_fused_agrees_with_torch(fields, dtype, rtol):
+def test_fused_agrees_with_torch(fields, dtype, rtol, law):
     cols = {k: [v, v * 1.1 if k != "E0" else v] for k, v in GOOD.items()}
-    fused = simulate_batch(cols, *fields, constants=C, dtype=dtype, backend="fused")
-    ref = simulate_batch(cols, *fields, constants=C, dtype=dtype, backend="torch")
+    fused = simulate_batch(cols, *fields, dtype=dtype, backend="fused", **LAWS[law])
+    ref = simulate_batch(cols, *fields, dtype=dtype, backend="torch", **LAWS[law])
     assert list(fused.status) == list(ref.status) == [0, 0]
     np.testing.assert_allclose(fused.tau_mean, ref.tau_mean, rtol=rtol, atol=1e-12)
     scale = np.abs(ref.exy).max()

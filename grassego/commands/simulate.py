@@ -26,6 +26,7 @@ from grassego.fields import read_reference, write_runs
 from grassego.objective import ObjectiveConfig
 from grassego.status import RUN_STATUS
 from grassego.stz import PER_RUN_FIELDS, REQUIRED_PARAMS, ModelConstants
+from grassego.stz.constants import DYNAMICS
 from grassego.stz.progress import RunProgress
 from grassego.stz.solver import BACKENDS
 from grassego.tables import read_table
@@ -56,6 +57,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "cuda: numba-cuda GPU kernel (with --device cuda or auto); "
                         "torch: PyTorch tensors (CPU or CUDA); auto (default): fused or cuda "
                         "where possible")
+    p.add_argument("--dynamics", default=SolverSettings.dynamics, choices=DYNAMICS,
+                   help="STZ plastic law: athermal (the paper's, default) or linear (the "
+                        "original solver's thermally activated law; its constants via --constant)")
     p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=False,
                    help="torch backend: fuse the step kernels with torch.compile (one-off compile)")
     p.add_argument("--threads", type=int, default=None,
@@ -117,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         if value is not None and value < 1:
             raise InputError(option, f"must be >= 1, got {value}")
     solver = SolverSettings(device=args.device, dtype=args.dtype, backend=args.backend,
-                            constants=parse_constants(args.constant, ref))
+                            dynamics=args.dynamics, constants=parse_constants(args.constant, ref))
     try:
         objective = ObjectiveConfig(snapshot_strains=tuple(args.snapshot_strains))
     except ValueError as exc:

@@ -17,8 +17,20 @@ from dataclasses import dataclass, fields
 #: Fields of :class:`ModelConstants` that may differ from run to run within one batch.
 PER_RUN_FIELDS: tuple[str, ...] = (
     "mu_GPa", "poisson", "rho_kg_m3", "tau0_s", "ep", "chi_len_A", "T_Z_K", "adapt_fac",
-    "strain_rate_per_s", "chi_energy_factor",
+    "strain_rate_per_s", "chi_energy_factor", "delta_K", "theta_K", "omega_A3", "eps0", "kappa",
+    "stz_rho",
 )
+
+#: Per-run fields that may be zero (the others but ``poisson`` must be > 0).
+NON_NEGATIVE_FIELDS: tuple[str, ...] = ("chi_len_A", "kappa", "stz_rho")
+
+#: The STZ plastic laws ``simulate_batch(dynamics=...)`` offers: the paper's ``athermal`` law (no
+#: plastic flow below s̄ = 1) and the original solver's thermally activated ``linear`` law
+#: (``stz_dynamics_linear``: flow at every stress, rounded yield); see :mod:`grassego.stz.kernels`.
+DYNAMICS: tuple[str, ...] = ("athermal", "linear")
+
+#: Boltzmann constant as the original driver writes it [J/K] (the linear law's Ωε0).
+BOLTZMANN_J_PER_K = 1.3806503e-23
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,17 @@ class ModelConstants:
       χ = factor · β (E − E0); its value (k_B[J/K]·eV_per_J / k_B[eV/K] = 1.0000012676) is the
       round-off of the unit constants in the original driver, kept to reproduce its χ exactly.
 
+    Thermally activated (``linear``) law only, with the original driver's defaults (SURGroup/STZ
+    ``shear_energy.cc``; unused by the ``athermal`` law; may also be given per run):
+
+    - ``delta_K``: activation barrier Δ·T_Z [K]; ``theta_K``: bath temperature θ·T_Z [K]. The
+      rate factor C(s̄) = exp(−Δ/θ) cosh(Ωε0 s̄/θ) and T(s̄) = tanh(Ωε0 s̄/θ).
+    - ``omega_A3``: activation volume Ω [Å³]; ``eps0``: the STZ's local strain ε0 [1]. With s̄ in
+      units of s_y, Ωε0 = Ω ε0 s_y / (k_B T_Z) [1], so it scales with s_y.
+    - ``kappa``: κ, weight of the thermal χ sink κ e^(−1/χ) e^(−Δ/θ) ρ/(τ0 c0) · (0 − χ) [1].
+    - ``stz_rho``: ρ of the M function M(s̄) (the thermal-noise term ρ/(2 cosh(Ωε0 s̄/θ))) [1];
+      the original driver passes its density value 7270.7 here, and so does this default.
+
     Validation and failure detection:
 
     - ``min_final_teff_K``: a run whose β(E_final − E0)·T_Z falls below this anywhere on the grid
@@ -74,6 +97,12 @@ class ModelConstants:
     T_Z_K: float = 21000.0
     adapt_fac: float = 2e-3
     chi_energy_factor: float = 1.3806503e-23 * 6.241509e18 / 8.617330350e-5
+    delta_K: float = 2000.0
+    theta_K: float = 100.0
+    omega_A3: float = 75.0
+    eps0: float = 0.3
+    kappa: float = 0.0
+    stz_rho: float = 7270.7
     min_final_teff_K: float = 20.0
     diverge_stress: float = 1e8
     max_substeps: int = 20000
@@ -81,13 +110,16 @@ class ModelConstants:
     def __post_init__(self) -> None:
         positive = ("lx_A", "ly_A", "max_strain", "n_frames", "steps_per_frame", "mu_GPa",
                     "rho_kg_m3", "length_unit_m", "strain_rate_per_s", "tau0_s", "ep",
-                    "T_Z_K", "adapt_fac", "chi_energy_factor", "diverge_stress", "max_substeps")
+                    "T_Z_K", "adapt_fac", "chi_energy_factor", "diverge_stress", "max_substeps",
+                    "delta_K", "theta_K", "omega_A3", "eps0")
         for name in positive:
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"ModelConstants.{name} must be finite and > 0, got {value!r}")
-        if not (self.chi_len_A >= 0 and math.isfinite(self.chi_len_A)):
-            raise ValueError(f"ModelConstants.chi_len_A must be finite and >= 0, got {self.chi_len_A!r}")
+        for name in NON_NEGATIVE_FIELDS:
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"ModelConstants.{name} must be finite and >= 0, got {value!r}")
         if not -1.0 < self.poisson < 0.5:
             raise ValueError(f"ModelConstants.poisson must lie in (-1, 0.5), got {self.poisson!r}")
         for name in ("n_frames", "steps_per_frame", "max_substeps"):

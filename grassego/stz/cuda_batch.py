@@ -117,7 +117,7 @@ def _twiddles(n: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
 def bytes_per_run(ny: int, nx: int, dtype: np.dtype, n_kept: int, n_frames: int) -> int:
     """GPU memory one run takes during a launch: state, coefficients, outputs [bytes]."""
     size = np.dtype(dtype).itemsize
-    return (F.N_STATE * ny * nx * size + len(F.CO_NAMES) * size + 2 * 8 + 1
+    return (F.N_STATE * ny * nx * size + len(F.CO_NAMES + F.THERMAL_NAMES) * size + 2 * 8 + 1
             + (n_frames + 1) * 8 + 2 * max(n_kept, 1) * ny * nx * 4)
 
 
@@ -131,10 +131,11 @@ def runs_per_launch(n: int, per_run: int) -> int:
 
 
 def run_cuda(inputs: RunInputs, rows: np.ndarray, keep: np.ndarray, c: ModelConstants,
-             dtype: torch.dtype, progress: Progress | None,
+             dynamics: str, dtype: torch.dtype, progress: Progress | None,
              cells_per_thread: int | None = None, min_blocks: int | None = None
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Solve the runs ``rows`` of ``inputs`` with the CUDA kernel. Returns exy, t_eff,
+    """Solve the runs ``rows`` of ``inputs`` with the CUDA kernel and the STZ law ``dynamics``
+    (:data:`grassego.stz.constants.DYNAMICS`). Returns exy, t_eff,
     tau_mean, status as :func:`grassego.stz.solver._run_chunk` does. ``progress`` is called as
     ``progress(frame, n_frames)`` once a frame of every run of a launch is done;
     ``cells_per_thread`` and ``min_blocks``: see :func:`grassego.stz.cuda_kernel.frame_kernel`
@@ -150,8 +151,9 @@ def run_cuda(inputs: RunInputs, rows: np.ndarray, keep: np.ndarray, c: ModelCons
     n, nf, nk = len(rows), c.n_frames, len(keep)
     run = {k: v[rows] for k, v in inputs.per_run.items()}
     chi0 = (run["chi_energy_factor"] * run["beta"])[:, None, None] * (inputs.pe0 - run["E0"][:, None, None])
-    coefficients = coefficient_values(run, dx, dy, c)
-    coef = np.stack([coefficients[name] for name in F.CO_NAMES], axis=1).astype(np_dtype)
+    coefficients = coefficient_values(run, dx, dy, c, dynamics)
+    coef = np.stack([coefficients[name] for name in F.CO_NAMES + F.THERMAL_NAMES],
+                    axis=1).astype(np_dtype)
     per_run = np.stack([run["s_y"], run["T_Z_K"]], axis=1)
     sym = K.projection_symbols(ny, nx, dx, dy, torch.float64, torch.device("cpu"), full=True)
     revx, twx = _twiddles(nx, np_dtype)
@@ -163,7 +165,7 @@ def run_cuda(inputs: RunInputs, rows: np.ndarray, keep: np.ndarray, c: ModelCons
         revx=revx, revy=revy, twx=twx, twy=twy,
         diverge=np.array([c.diverge_stress], dtype=np.float64)).items()}
     threads = ny * nx // cells_per_thread
-    kernel = frame_kernel(np_dtype.name, cells_per_thread, threads, min_blocks)
+    kernel = frame_kernel(np_dtype.name, cells_per_thread, threads, min_blocks, dynamics)
     smem = N_SHARED_FIELDS * ny * nx * np_dtype.itemsize
     slot = {int(f): i for i, f in enumerate(keep)}
 

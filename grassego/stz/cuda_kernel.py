@@ -173,16 +173,19 @@ def _log2(n):
 
 
 @lru_cache(maxsize=None)
-def frame_kernel(dtype_name: str, cells_per_thread: int, threads: int, min_blocks: int):
-    """The kernel for the working dtype (``float32``/``float64``) and cells per thread,
-    compiled for blocks of ``threads`` threads with registers limited so that ``min_blocks``
-    blocks fit on one multiprocessor (CUDA launch bounds; ignored by the simulator). Launch as
+def frame_kernel(dtype_name: str, cells_per_thread: int, threads: int, min_blocks: int,
+                 dynamics: str):
+    """The kernel for the working dtype (``float32``/``float64``), cells per thread and STZ law
+    (``dynamics``, :data:`grassego.stz.constants.DYNAMICS`), compiled for blocks of ``threads``
+    threads with registers limited so that ``min_blocks`` blocks fit on one multiprocessor
+    (CUDA launch bounds; ignored by the simulator). Launch as
     ``kernel[n_runs, threads, 0, shared_bytes](...)`` with threads · cells_per_thread = ny · nx;
     arguments:
 
     - ``state`` (N, 9, ny, nx) dtype: the runs' state, read at the start and written back at
       the end (unless the run failed)
-    - ``coef`` (N, 14) dtype: per-run coefficients, :data:`grassego.stz.fused.CO_NAMES` order
+    - ``coef`` (N, 19) dtype: per-run coefficients, :data:`grassego.stz.fused.CO_NAMES` then
+      :data:`grassego.stz.fused.THERMAL_NAMES` order
     - ``consts`` (:data:`N_CONSTANTS`,) dtype; ``sym`` (2, 4, 4, ny, nx) dtype: the projection
       symbol's polynomial coefficients (:func:`grassego.stz.kernels.projection_symbols`, full)
     - ``lts`` (n_steps + 1,) dtype: λt after each step; ``revx`` (nx,), ``revy`` (ny,) int32:
@@ -199,19 +202,45 @@ def frame_kernel(dtype_name: str, cells_per_thread: int, threads: int, min_block
     fexp = {"float32": _fexp32, "float64": _fexp64}[dtype_name]
     cpt = int(cells_per_thread)
     bounds = {} if config.ENABLE_CUDASIM else {"launch_bounds": (int(threads), int(min_blocks))}
+    thermal = {"athermal": False, "linear": True}[dynamics]
 
     @cuda.jit(device=True)
-    def substep(s, chi, left, rate_pre, chi_pre, chi_inf, adapt, zero, one, two):
+    def thermal_rates(s, chi, th, zero, half, one, two, tiny):
+        """:func:`grassego.stz.fused._thermal_rates`; ``th``: the run's act, barrier,
+        barrier_exp, half_rho, kappa_pre."""
+        act, bar, bexp, hrho, kap = th
+        x = act * s
+        e = fexp(-x)
+        e2 = e * e
+        t = (one - e2) / (one + e2)
+        st = s * t
+        p = one + st + hrho * (two * e) / (one + e2)
+        d = p * p - two * (two * st)
+        m = two * t / (p + math.sqrt(d if d > zero else zero))
+        c = half * (fexp(x - bar) + e * bexp)
+        bfac = fexp(-one / chi)
+        active = s >= tiny
+        return (bfac * c * (t - m) if active else zero), (bfac * kap if active else zero)
+
+    @cuda.jit(device=True)
+    def substep(s, chi, left, rate_pre, chi_pre, chi_inf, adapt, th, zero, half, one, two,
+                tiny):
         """:func:`grassego.stz.fused._substep`: one adaptive plastic sub-step of one cell.
         Returns (s̄, χ, time left)."""
-        sc = s if s >= one else one
-        f = (-two + sc + fexp(-sc) * (two + sc)) * (one - one / sc) * fexp(-one / chi)
-        f = f if s >= one else zero
+        if thermal:
+            f, sink = thermal_rates(s, chi, th, zero, half, one, two, tiny)
+            k = chi_pre * f * s
+        else:
+            sc = s if s >= one else one
+            f = (-two + sc + fexp(-sc) * (two + sc)) * (one - one / sc) * fexp(-one / chi)
+            f = f if s >= one else zero
+            k = chi_pre * f * sc
         rate = rate_pre * f
-        k = chi_pre * f * sc
         big = left * rate > adapt and rate - rate == zero
         adt = adapt / rate if big else left
         left = left - adt if big else zero
+        if thermal:
+            return s - adt * rate, chi + (k * (chi_inf - chi) - sink * chi) * adt, left
         return s - adt * rate, chi + k * (chi_inf - chi) * adt, left
 
     @cuda.jit(**bounds)
@@ -237,6 +266,7 @@ def frame_kernel(dtype_name: str, cells_per_thread: int, threads: int, min_block
         mu, lam, dt, hx, hy = coef[r, 0], coef[r, 1], coef[r, 2], coef[r, 3], coef[r, 4]
         xf, yf, rate_pre, chi_pre, chi_inf = coef[r, 5], coef[r, 6], coef[r, 7], coef[r, 8], coef[r, 9]
         adapt, dfx, dfy, sh = coef[r, 10], coef[r, 11], coef[r, 12], coef[r, 13]
+        th = (coef[r, 14], coef[r, 15], coef[r, 16], coef[r, 17], coef[r, 18])
         P, Q, S, TAU, CHI = 0, nc, 2 * nc, 3 * nc, 4 * nc
         U, V, XX, XY, ZR, ZI = _U * nc, _V * nc, _XI * nc, _XI_Y * nc, _ZR * nc, _ZI * nc
 
@@ -259,11 +289,11 @@ def frame_kernel(dtype_name: str, cells_per_thread: int, threads: int, min_block
                 taup = tau - lt0 * t
                 sbar = math.sqrt(three * qp * qp + sp * sp + taup * taup)
                 s1, c1, left = substep(sbar, sm[CHI + c], dt, rate_pre, chi_pre, chi_inf, adapt,
-                                       zero, one, two)
+                                       th, zero, half, one, two, tiny)
                 m = 1
                 while left > zero and m < max_substeps:
                     s1, c1, left = substep(s1, c1, left, rate_pre, chi_pre, chi_inf, adapt,
-                                           zero, one, two)
+                                           th, zero, half, one, two, tiny)
                     m += 1
                 if left > zero:
                     stuck = 1

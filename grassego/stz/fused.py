@@ -55,6 +55,11 @@ CO_NAMES = ("mu", "lam", "dt", "hx", "hy", "xf", "yf", "rate_pre", "chi_pre", "c
             "adapt", "dfacx", "dfacy", "shear")
 _MU, _LAM, _DT, _HX, _HY, _XF, _YF, _RATE, _CHIP, _CHINF, _ADAPT, _DFX, _DFY, _SHEAR = range(14)
 
+#: Rows of the per-run coefficients of the thermally activated law (``thermal`` argument of
+#: :func:`advance`; see :func:`grassego.stz.step.coefficient_values`).
+THERMAL_NAMES = ("act", "barrier", "barrier_exp", "half_rho", "kappa_pre")
+_ACT, _BAR, _BEXP, _HRHO, _KAPPA = range(5)
+
 #: State fields, axis 0 of the state array: centre p, q, s, τ, χ; corner u, v; reference map ξ.
 STATE_NAMES = ("p", "q", "s", "tau", "chi", "u", "v", "xi_x", "xi_y")
 N_STATE = len(STATE_NAMES)
@@ -135,28 +140,60 @@ def _fexp_impl(x):
 
 
 @njit(inline="always", **_JIT)
-def _substep(s, chi, left, rate_pre, chi_pre, chi_inf, adapt, K):
-    """One adaptive plastic sub-step of one cell (branch-free): the athermal STZ law at s̄, χ,
-    then a sub-step of the time ``left`` or, if that would lower s̄ by more than ``adapt``, of the
-    time that lowers it by exactly ``adapt``. Returns (s̄, χ, time left)."""
+def _thermal_rates(s, chi, th, r, K):
+    """The thermally activated law (the original's ``stz_dynamics_linear``) at s̄, χ for lane r:
+    f = τ0 D_pl = e^(−1/χ) C(s̄) (T(s̄) − M(s̄)) and the χ-sink rate e^(−1/χ)·``kappa_pre``;
+    both zero below s̄ = 1e-12 (where the original skips the cell). With x = Ωε0 s̄/θ,
+    e = e^(−x): T = tanh x = (1 − e²)/(1 + e²), ρ/(2 cosh x) = ρ e/(1 + e²),
+    C = e^(−Δ/θ) cosh x = (e^(x − Δ/θ) + e·e^(−Δ/θ))/2, and M in the rationalised form
+    2T/(p + √(p² − 4 s̄ T)), p = 1 + s̄T + ρ/(2 cosh x) (the original's
+    (p − √(p² − 4 s̄ T))/(2 s̄) cancels catastrophically in float32 when ρ is large)."""
+    zero, half, one, two, tiny = K[0], K[2], K[3], K[4], K[8]
+    x = th[_ACT, r] * s
+    e = fexp(-x)
+    e2 = e * e
+    t = (one - e2) / (one + e2)
+    st = s * t
+    p = one + st + th[_HRHO, r] * (two * e) / (one + e2)
+    d = p * p - two * (two * st)
+    m = two * t / (p + np.sqrt(d if d > zero else zero))
+    c = half * (fexp(x - th[_BAR, r]) + e * th[_BEXP, r])
+    bfac = fexp(-one / chi)
+    active = s >= tiny
+    return (bfac * c * (t - m) if active else zero), (bfac * th[_KAPPA, r] if active else zero)
+
+
+@njit(inline="always", **_JIT)
+def _substep(s, chi, left, rate_pre, chi_pre, chi_inf, adapt, K, th, r):
+    """One adaptive plastic sub-step of one cell (branch-free): the STZ law at s̄, χ (athermal
+    where ``th`` is None, else :func:`_thermal_rates` with the coefficients ``th[:, r]``), then a
+    sub-step of the time ``left`` or, if that would lower s̄ by more than ``adapt``, of the time
+    that lowers it by exactly ``adapt``. Returns (s̄, χ, time left)."""
     zero, one, two = K[0], K[3], K[4]
-    sc = s if s >= one else one
-    f = (-two + sc + fexp(-sc) * (two + sc)) * (one - one / sc) * fexp(-one / chi)
-    f = f if s >= one else zero
+    if th is None:
+        sc = s if s >= one else one
+        f = (-two + sc + fexp(-sc) * (two + sc)) * (one - one / sc) * fexp(-one / chi)
+        f = f if s >= one else zero
+        k = chi_pre * f * sc
+    else:
+        f, sink = _thermal_rates(s, chi, th, r, K)
+        k = chi_pre * f * s
     rate = rate_pre * f
-    k = chi_pre * f * sc
     big = left * rate > adapt and rate - rate == zero
     adt = adapt / rate if big else left
     left = left - adt if big else zero
-    return s - adt * rate, chi + k * (chi_inf - chi) * adt, left
+    if th is None:
+        return s - adt * rate, chi + k * (chi_inf - chi) * adt, left
+    return s - adt * rate, chi + (k * (chi_inf - chi) - sink * chi) * adt, left
 
 
 @njit(**_JIT)
-def _plastic(st, co, K, lt0, max_substeps, sb, dd, cl, stuck):
+def _plastic(st, co, K, lt0, max_substeps, sb, dd, cl, stuck, th):
     """s̄ at the step start (``sb``), its drop in the local plastic relaxation (``dd``, zero where
     s̄ < 1e-12) and χ after the local plastic source (``cl``), adaptively sub-stepped per cell:
     the lanes of a cell iterate together, masked, until each has used up the step; lanes with a
-    cell still unfinished after ``max_substeps`` sub-steps are flagged in ``stuck``."""
+    cell still unfinished after ``max_substeps`` sub-steps are flagged in ``stuck``. ``th``:
+    None (athermal law) or the chunk's thermal-law coefficients (:data:`THERMAL_NAMES`, lanes)."""
     _, ny, nx, R = st.shape
     zero, half, three, tiny = K[0], K[2], K[9], K[8]
     left = np.empty(R, dtype=st.dtype)
@@ -171,7 +208,7 @@ def _plastic(st, co, K, lt0, max_substeps, sb, dd, cl, stuck):
                 taup = tau - lt0 * t
                 sbar = np.sqrt(three * qp * qp + sp * sp + taup * taup)
                 s1, c1, lr = _substep(sbar, st[4, j, i, r], co[_DT, r], co[_RATE, r],
-                                      co[_CHIP, r], co[_CHINF, r], co[_ADAPT, r], K)
+                                      co[_CHIP, r], co[_CHINF, r], co[_ADAPT, r], K, th, r)
                 sb[j, i, r] = sbar
                 dd[j, i, r] = s1
                 cl[j, i, r] = c1
@@ -183,7 +220,7 @@ def _plastic(st, co, K, lt0, max_substeps, sb, dd, cl, stuck):
                 for r in range(R):
                     s0, c0, l0 = dd[j, i, r], cl[j, i, r], left[r]
                     s1, c1, lr = _substep(s0, c0, l0, co[_RATE, r], co[_CHIP, r], co[_CHINF, r],
-                                          co[_ADAPT, r], K)
+                                          co[_ADAPT, r], K, th, r)
                     go = l0 > zero
                     dd[j, i, r] = s1 if go else s0
                     cl[j, i, r] = c1 if go else c0
@@ -479,9 +516,10 @@ def _summarise(st, summary):
 
 
 @njit(**_JIT)
-def _advance_chunk(st, co, K, sym, lts, step0, n_steps, max_substeps, stuck, tables):
+def _advance_chunk(st, co, K, sym, lts, step0, n_steps, max_substeps, stuck, tables, th):
     """Advance one chunk ``st`` (fields, ny, nx, lanes) by ``n_steps`` quasi-static steps starting
-    at global step ``step0`` (λt of step n is ``lts[n]``); the result is left in ``st``."""
+    at global step ``step0`` (λt of step n is ``lts[n]``); the result is left in ``st``. ``th``:
+    as :func:`_plastic` takes it."""
     (xp, xm, xp2, xm2, yp, ym, yp2, ym2, xneg, yneg,
      revx, cwx, swfx, swix, revy, cwy, swfy, swiy) = tables
     _, ny, nx, R = st.shape
@@ -493,7 +531,7 @@ def _advance_chunk(st, co, K, sym, lts, step0, n_steps, max_substeps, stuck, tab
     cur, nxt = st, np.empty_like(st)
     for n in range(step0, step0 + n_steps):
         lt0, lt1 = lts[n], lts[n + 1]
-        _plastic(cur, co, K, lt0, max_substeps, sb, dd, cl, stuck)
+        _plastic(cur, co, K, lt0, max_substeps, sb, dd, cl, stuck, th)
         _diffusion_fluxes(cur, dd, K, lt0, xp, xm, ym, tr, td)
         _explicit(cur, co, K, lt0, sb, dd, cl, tr, td, xp, xm, xp2, xm2, yp, ym, yp2, ym2, nxt)
         _force(nxt, co, K, lt1, xm, ym, zr, zi)
@@ -507,11 +545,19 @@ def _advance_chunk(st, co, K, sym, lts, step0, n_steps, max_substeps, stuck, tab
 
 
 @njit(parallel=True, **_JIT)
-def advance(state, coef, K, sym, lts, step0, n_steps, max_substeps, stuck, tables, summary):
+def advance(state, coef, K, sym, lts, step0, n_steps, max_substeps, stuck, tables, summary,
+            thermal):
     """Advance every chunk of ``state`` (chunks, fields, ny, nx, lanes) by ``n_steps`` steps, the
     chunks in parallel. ``coef`` (chunks, len(CO_NAMES), lanes); ``stuck`` (chunks, lanes) bool
     is set for lanes whose plastic sub-stepping exceeded ``max_substeps``; ``summary`` (chunks,
-    3, lanes) receives :func:`_summarise` of the new state."""
+    3, lanes) receives :func:`_summarise` of the new state. ``thermal``: None for the athermal
+    law, else the thermal law's coefficients (chunks, len(THERMAL_NAMES), lanes); Numba compiles
+    each case separately (the None branch is pruned), so the athermal code is as before."""
     for c in prange(state.shape[0]):
-        _advance_chunk(state[c], coef[c], K, sym, lts, step0, n_steps, max_substeps, stuck[c], tables)
+        if thermal is None:
+            _advance_chunk(state[c], coef[c], K, sym, lts, step0, n_steps, max_substeps,
+                           stuck[c], tables, None)
+        else:
+            _advance_chunk(state[c], coef[c], K, sym, lts, step0, n_steps, max_substeps,
+                           stuck[c], tables, thermal[c])
         _summarise(state[c], summary[c])

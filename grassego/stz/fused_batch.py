@@ -42,10 +42,11 @@ def _runs(a: np.ndarray, n: int) -> np.ndarray:
 
 
 def run_fused(inputs: RunInputs, rows: np.ndarray, keep: np.ndarray, c: ModelConstants,
-              dtype: torch.dtype, threads: int | None, progress: Progress | None
+              dynamics: str, dtype: torch.dtype, threads: int | None, progress: Progress | None
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Solve the runs ``rows`` of ``inputs`` with the fused kernels. Returns exy, t_eff,
-    tau_mean, status as :func:`grassego.stz.solver._run_chunk` does."""
+    """Solve the runs ``rows`` of ``inputs`` with the fused kernels and the STZ law
+    ``dynamics``. Returns exy, t_eff, tau_mean, status as
+    :func:`grassego.stz.solver._run_chunk` does."""
     np_dtype = np.dtype(str(dtype).removeprefix("torch."))
     ny, nx = inputs.pe0.shape
     dx, dy = c.lx_A / nx, c.ly_A / ny
@@ -58,9 +59,14 @@ def run_fused(inputs: RunInputs, rows: np.ndarray, keep: np.ndarray, c: ModelCon
     state = np.zeros((n, F.N_STATE, ny, nx), dtype=np_dtype)
     state[:, 4] = chi0
     state = np.ascontiguousarray(_lanes(state, n_chunks, lanes))
-    coefficients = coefficient_values(run, dx, dy, c)
-    coef = np.stack([coefficients[name] for name in F.CO_NAMES], axis=1).astype(np_dtype)
-    coef = np.ascontiguousarray(_lanes(coef, n_chunks, lanes))
+    coefficients = coefficient_values(run, dx, dy, c, dynamics)
+
+    def packed(names: tuple[str, ...]) -> np.ndarray:
+        rows_ = np.stack([coefficients[name] for name in names], axis=1).astype(np_dtype)
+        return np.ascontiguousarray(_lanes(rows_, n_chunks, lanes))
+
+    coef = packed(F.CO_NAMES)
+    thermal = None if dynamics == "athermal" else packed(F.THERMAL_NAMES)
     consts = F.typed_constants(np_dtype, dy / (4.0 * dx), ny, nx)
     sym = K.projection_symbols(ny, nx, dx, dy, torch.float64, torch.device("cpu"), full=True)
     sym = sym.numpy().astype(np_dtype)
@@ -92,7 +98,7 @@ def run_fused(inputs: RunInputs, rows: np.ndarray, keep: np.ndarray, c: ModelCon
         for frame in range(1, nf + 1):
             step0 = (frame - 1) * c.steps_per_frame
             F.advance(state, coef, consts, sym, lts, step0, c.steps_per_frame, c.max_substeps,
-                      stuck, tables, summary)
+                      stuck, tables, summary, thermal)
             new_bad = failures.update(_runs(summary[:, 1], n) > 0,
                                       _runs(summary[:, 2], n) > c.diverge_stress, _runs(stuck, n))
             if new_bad.any():

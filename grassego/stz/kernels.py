@@ -85,45 +85,90 @@ def plastic_rates(sbar: Tensor, chi: Tensor, rate_pre: Tensor, chi_pre: Tensor
     return rate_pre * f, chi_pre * f * s
 
 
+def _exp(x: Tensor) -> Tensor:
+    """exp with the argument clamped to the dtype's normal range, as
+    :func:`grassego.stz.fused.fexp` clamps it (never 0 or inf)."""
+    lo, hi = (-87.33, 88.3) if x.dtype == torch.float32 else (-708.39, 709.0)
+    return torch.exp(torch.clamp(x, lo, hi))
+
+
+def thermal_rates(sbar: Tensor, chi: Tensor, rate_pre: Tensor, chi_pre: Tensor, act: Tensor,
+                  barrier: Tensor, barrier_exp: Tensor, half_rho: Tensor, kappa_pre: Tensor
+                  ) -> tuple[Tensor, Tensor, Tensor]:
+    """Thermally activated STZ law (the original solver's ``stz_dynamics_linear``) at s̄, χ.
+
+    D_pl = e^(−1/χ) C(s̄) (T(s̄) − M(s̄)) / τ0 with C = e^(−Δ/θ) cosh(Ωε0 s̄/θ),
+    T = tanh(Ωε0 s̄/θ) and M the smaller root of s̄M² − p M + T = 0, p = 1 + s̄T + ρ/(2 cosh),
+    written as in :func:`grassego.stz.fused._thermal_rates` (operation for operation, but for
+    libm's exp). ``rate_pre`` = 2 μ t_scale/τ0, ``chi_pre`` = 2 t_scale/(τ0 c0), the rest as
+    :class:`grassego.stz.step.Coefficients` defines them. Returns ``(r, k, k_sink)``: r and k as
+    :func:`plastic_rates` returns them, and k_sink, the rate of the κ sink χ̇ = −k_sink χ. All
+    vanish below s̄ = 1e-12 (where the original leaves a cell alone).
+    """
+    x = act * sbar
+    e = _exp(-x)
+    e2 = e * e
+    t = (1.0 - e2) / (1.0 + e2)
+    st = sbar * t
+    p = 1.0 + st + half_rho * (2.0 * e) / (1.0 + e2)
+    m = 2.0 * t / (p + torch.sqrt(torch.clamp(p * p - 2.0 * (2.0 * st), min=0.0)))
+    c = 0.5 * (_exp(x - barrier) + e * barrier_exp)
+    bfac = _exp(-1.0 / chi)
+    active = sbar >= 1e-12
+    f = torch.where(active, bfac * c * (t - m), torch.zeros_like(sbar))
+    sink = torch.where(active, bfac * kappa_pre, torch.zeros_like(sbar))
+    return rate_pre * f, chi_pre * f * sbar, sink
+
+
 def plastic_substep(s: Tensor, chi: Tensor, left: Tensor, rate_pre: Tensor, chi_pre: Tensor,
-                    chi_inf: Tensor, adapt_fac: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+                    chi_inf: Tensor, adapt_fac: Tensor, thermal: tuple[Tensor, ...] | None
+                    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """One adaptive plastic sub-step of every cell (the original's scheme, explicit Euler).
 
-    The sub-step is the time ``left`` of the step or, when that would lower s̄ by more than
-    ``adapt_fac``, the time that lowers it by exactly ``adapt_fac``. Returns
-    ``(s̄, χ, time left, unfinished)``; a finished cell has ``left = 0`` and stays unchanged by
-    further calls.
+    The law is the athermal one (``thermal`` None) or :func:`thermal_rates` with the
+    coefficients ``thermal``. The sub-step is the time ``left`` of the step or, when that would
+    lower s̄ by more than ``adapt_fac``, the time that lowers it by exactly ``adapt_fac``.
+    Returns ``(s̄, χ, time left, unfinished)``; a finished cell has ``left = 0`` and stays
+    unchanged by further calls.
     """
-    r, k = plastic_rates(s, chi, rate_pre, chi_pre)
+    if thermal is None:
+        r, k = plastic_rates(s, chi, rate_pre, chi_pre)
+    else:
+        r, k, sink = thermal_rates(s, chi, rate_pre, chi_pre, *thermal)
     big = (left * r > adapt_fac) & torch.isfinite(r)
     adt = torch.where(big, adapt_fac / r, left)
     left = torch.where(big, left - adt, torch.zeros_like(left))
-    return s - adt * r, chi + k * (chi_inf - chi) * adt, left, big
+    if thermal is None:
+        return s - adt * r, chi + k * (chi_inf - chi) * adt, left, big
+    return s - adt * r, chi + (k * (chi_inf - chi) - sink * chi) * adt, left, big
 
 
 def finish_substeps(s: Tensor, chi: Tensor, left: Tensor, big: Tensor, rate_pre: Tensor,
                     chi_pre: Tensor, chi_inf: Tensor, adapt_fac: Tensor, max_substeps: int,
-                    check_every: int = 8) -> tuple[Tensor, Tensor, Tensor | None]:
+                    thermal: tuple[Tensor, ...] | None, check_every: int = 8
+                    ) -> tuple[Tensor, Tensor, Tensor | None]:
     """Continue :func:`plastic_substep` on the unfinished cells until every cell is done.
 
     Works on the compacted list of unfinished cells (re-compacted as cells finish), checking
-    for completion every ``check_every`` sub-steps. Inputs broadcast to the cell shape
-    ``(N, y, x)``. Returns ``(s̄, χ, stuck)``, ``stuck`` marking cells still unfinished after
-    ``max_substeps`` sub-steps (None when there are none).
+    for completion every ``check_every`` sub-steps. Inputs (and ``thermal``'s coefficients)
+    broadcast to the cell shape ``(N, y, x)``. Returns ``(s̄, χ, stuck)``, ``stuck`` marking
+    cells still unfinished after ``max_substeps`` sub-steps (None when there are none).
     """
     shape = s.shape
     idx = torch.nonzero(big.reshape(-1)).squeeze(1)
     if idx.numel() == 0:
         return s, chi, None
     s_flat, c_flat = s.reshape(-1).clone(), chi.reshape(-1).clone()
+    laws = () if thermal is None else thermal
     cols = [t.expand(shape).reshape(-1)[idx] for t in (s, chi, left, rate_pre, chi_pre,
-                                                      chi_inf, adapt_fac)]
-    sa, ca, la, pa, kpa, cia, ada = cols
+                                                      chi_inf, adapt_fac, *laws)]
+    sa, ca, la, pa, kpa, cia, ada, *th = cols
     done = 1
     stuck = None
     while True:
         for _ in range(check_every):
-            sa, ca, la, big_a = plastic_substep(sa, ca, la, pa, kpa, cia, ada)
+            sa, ca, la, big_a = plastic_substep(sa, ca, la, pa, kpa, cia, ada,
+                                                tuple(th) if th else None)
         done += check_every
         if not bool(big_a.any()):
             break
@@ -135,7 +180,8 @@ def finish_substeps(s: Tensor, chi: Tensor, left: Tensor, big: Tensor, rate_pre:
         if keep.numel() < big_a.numel() // 2:  # re-compact once most cells are finished
             s_flat[idx], c_flat[idx] = sa, ca
             idx = idx[keep]
-            sa, ca, la, pa, kpa, cia, ada = (t[keep] for t in (sa, ca, la, pa, kpa, cia, ada))
+            sa, ca, la, pa, kpa, cia, ada, *th = (t[keep] for t in (sa, ca, la, pa, kpa, cia, ada,
+                                                                     *th))
     s_flat[idx], c_flat[idx] = sa, ca
     return s_flat.reshape(shape), c_flat.reshape(shape), stuck
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grassego.stz.constants import PER_RUN_FIELDS, ModelConstants
+from grassego.stz.constants import NON_NEGATIVE_FIELDS, PER_RUN_FIELDS, ModelConstants
 from grassego.units import PHYSICAL
 
 #: Calibrated parameters every run must give: c0 [1], s_y [GPa], beta [1/eV], E0 [eV].
@@ -104,9 +104,11 @@ def prepare_inputs(params: Mapping[str, Iterable[float]], pe0: np.ndarray, pe_fi
         rejected["a parameter is not finite"] = ~np.all(
             [np.isfinite(v) for v in per_run.values()], axis=0)
         for k in ("c0", "s_y", "beta", "mu_GPa", "rho_kg_m3", "tau0_s", "ep", "T_Z_K",
-                  "adapt_fac", "strain_rate_per_s", "chi_energy_factor"):
+                  "adapt_fac", "strain_rate_per_s", "chi_energy_factor", "delta_K", "theta_K",
+                  "omega_A3", "eps0"):
             rejected[f"{k} <= 0"] = ~(per_run[k] > 0)
-        rejected["chi_len_A < 0"] = ~(per_run["chi_len_A"] >= 0)
+        for k in NON_NEGATIVE_FIELDS:
+            rejected[f"{k} < 0"] = ~(per_run[k] >= 0)
         rejected["poisson outside (-1, 0.5)"] = ~((per_run["poisson"] > -1.0)
                                                   & (per_run["poisson"] < 0.5))
         beta, e0 = per_run["beta"], per_run["E0"]

@@ -29,7 +29,7 @@ import torch
 
 from grassego.status import RUN_STATUS, FailureTracker
 from grassego.stz import kernels as K
-from grassego.stz.constants import ModelConstants
+from grassego.stz.constants import DYNAMICS, ModelConstants
 from grassego.stz.fused import supported as fused_supported
 from grassego.stz.fused_batch import run_fused
 from grassego.stz.params import RunInputs, chi_from_energy, prepare_inputs
@@ -77,9 +77,9 @@ class StzResult:
 
 
 def _coefficients(run: dict[str, np.ndarray], dx: float, dy: float, c: ModelConstants,
-                  dtype: torch.dtype, device: torch.device) -> Coefficients:
+                  dynamics: str, dtype: torch.dtype, device: torch.device) -> Coefficients:
     """:func:`coefficient_values` as tensors for the PyTorch path (see :class:`Coefficients`)."""
-    values = coefficient_values(run, dx, dy, c)
+    values = coefficient_values(run, dx, dy, c, dynamics)
 
     def t(name: str) -> torch.Tensor:
         dims = 4 if name in ("hx", "hy") else 3
@@ -129,13 +129,15 @@ def _kernels(use_compile: bool) -> dict[str, Callable]:
 
 
 def _run_chunk(inputs: RunInputs, rows: np.ndarray, keep: np.ndarray, c: ModelConstants,
-               dtype: torch.dtype, device: torch.device, progress: Progress | None,
-               use_compile: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+               dynamics: str, dtype: torch.dtype, device: torch.device,
+               progress: Progress | None, use_compile: bool
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Solve the runs ``rows`` of ``inputs`` together. Returns exy, t_eff, tau_mean, status."""
     ny, nx = inputs.pe0.shape
     dx, dy = c.lx_A / nx, c.ly_A / ny
     run = {k: v[rows] for k, v in inputs.per_run.items()}
-    co = _coefficients(run, dx, dy, c, dtype, device)
+    co = _coefficients(run, dx, dy, c, dynamics, dtype, device)
+    thermal = dynamics != "athermal"
     n, nf = len(rows), c.n_frames
     pe0 = torch.as_tensor(inputs.pe0, dtype=torch.float64, device=device)
     per = {k: torch.as_tensor(run[k], device=device).reshape(-1, 1, 1)
@@ -170,9 +172,10 @@ def _run_chunk(inputs: RunInputs, rows: np.ndarray, keep: np.ndarray, c: ModelCo
         for _ in range(c.steps_per_frame):
             lt0 = torch.tensor(step * dgamma, dtype=dtype, device=device)
             lt1 = torch.tensor((step + 1) * dgamma, dtype=dtype, device=device)
-            sbar, s1, c1, left, big = fn["start"](stag, co, lt0)
+            sbar, s1, c1, left, big = fn["start"](stag, co, lt0, thermal)
             s_new, chi_loc, stuck = K.finish_substeps(s1, c1, left, big, co.rate_pre, co.chi_pre,
-                                                      co.chi_inf, co.adapt, c.max_substeps)
+                                                      co.chi_inf, co.adapt, c.max_substeps,
+                                                      co.thermal() if thermal else None)
             if stuck is not None:
                 stuck_runs |= stuck.flatten(1).any(1)
             adv, xi, grad = fn["advect"](stag, vel, xi, co)
@@ -267,6 +270,7 @@ def simulate_batch(
     backend: str = "auto",
     threads: int | None = None,
     chunk_done: ChunkDone | None = None,
+    dynamics: str = DYNAMICS[0],
 ) -> StzResult:
     """Run the STZ model for a batch of parameter sets from one initial energy field.
 
@@ -283,6 +287,11 @@ def simulate_batch(
     step kernels with ``torch.compile`` (a one-off compile of 1–2 min per batch shape; ~1.8×
     faster on a 400-run CPU batch; falls back to eager if compilation fails). ``wall_time`` is the
     chunk's wall time shared equally among its runs.
+
+    ``dynamics``: the STZ plastic law, one of :data:`grassego.stz.constants.DYNAMICS`: the
+    paper's ``athermal`` law (the default) or the original solver's thermally activated
+    ``linear`` law, whose constants (``delta_K``, ``theta_K``, ``omega_A3``, ``eps0``, ``kappa``,
+    ``stz_rho``) come from ``constants`` or per run from ``params``.
 
     ``backend``: ``fused`` runs the Numba kernels of :mod:`grassego.stz.fused` (CPU only, grid
     sides powers of two; ~8× faster than ``torch`` on a CPU, and a run's result is independent
@@ -301,6 +310,8 @@ def simulate_batch(
     indices) raise ``ValueError``.
     """
     c = ModelConstants() if constants is None else constants
+    if dynamics not in DYNAMICS:
+        raise ValueError(f"dynamics must be one of {DYNAMICS}, got {dynamics!r}")
     inputs = prepare_inputs(params, pe0, pe_final, c)
     nf = c.n_frames
     keep = np.arange(nf + 1) if keep_frames is None else np.unique(np.asarray(list(keep_frames), dtype=np.int64))
@@ -323,13 +334,13 @@ def simulate_batch(
         rows = valid[start:start + size]
         t0 = time.perf_counter()
         if backend == "fused":
-            out = run_fused(inputs, rows, keep, c, dtype, threads, progress)
+            out = run_fused(inputs, rows, keep, c, dynamics, dtype, threads, progress)
         elif backend == "cuda":
             from grassego.stz.cuda_batch import run_cuda
 
-            out = run_cuda(inputs, rows, keep, c, dtype, progress)
+            out = run_cuda(inputs, rows, keep, c, dynamics, dtype, progress)
         else:
-            out = _run_chunk(inputs, rows, keep, c, dtype, device, progress, compile)
+            out = _run_chunk(inputs, rows, keep, c, dynamics, dtype, device, progress, compile)
         exy[rows], t_eff[rows], tau_mean[rows], status[rows] = out
         wall[rows] = (time.perf_counter() - t0) / len(rows)
         if chunk_done is not None:

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from grassego.stz import kernels as K
-from grassego.stz.constants import ModelConstants
+from grassego.stz.constants import BOLTZMANN_J_PER_K, DYNAMICS, ModelConstants
 
 Tensor = torch.Tensor
 
@@ -26,9 +26,11 @@ class Coefficients(NamedTuple):
 
     ``mu``, ``lam``: shear modulus and Lamé λ over s_y; ``dt``: time step; ``hx = dt/(2 dx)``,
     ``hy = dt/(2 dy)``; ``xf = 1/(2 dx dt)``, ``yf = 1/(2 dy dt)``; ``rate_pre = 2 μ t_scale ε0/τ0``;
-    ``chi_pre = 2 t_scale ε0/(τ0 c0)``; ``chi_inf``: χ∞; ``adapt``: adapt_fac;
-    ``dfacx = l_χ²/(4 μ dx²)``, ``dfacy`` likewise with dy; ``shear = μ λ dt`` (the imposed
-    shear-stress increment of a step).
+    ``chi_pre = 2 t_scale ε0/(τ0 c0)`` (ε0 → 1 for the thermal law, whose rate has no ε0);
+    ``chi_inf``: χ∞; ``adapt``: adapt_fac; ``dfacx = l_χ²/(4 μ dx²)``, ``dfacy`` likewise with
+    dy; ``shear = μ λ dt`` (the imposed shear-stress increment of a step). The thermal law's
+    (unused by the athermal one): ``act = Ωε0/θ`` (Ωε0 = Ω ε0 s_y/(k_B T_Z)), ``barrier = Δ/θ``,
+    ``barrier_exp = e^(−Δ/θ)``, ``half_rho = ρ/2``, ``kappa_pre = t_scale κ e^(−Δ/θ) ρ/(τ0 c0)``.
     """
 
     mu: Tensor
@@ -45,19 +47,35 @@ class Coefficients(NamedTuple):
     dfacx: Tensor
     dfacy: Tensor
     shear: Tensor
+    act: Tensor
+    barrier: Tensor
+    barrier_exp: Tensor
+    half_rho: Tensor
+    kappa_pre: Tensor
+
+    def thermal(self) -> tuple[Tensor, ...]:
+        """The thermal law's coefficients, in :func:`grassego.stz.kernels.thermal_rates` order."""
+        return self.act, self.barrier, self.barrier_exp, self.half_rho, self.kappa_pre
 
 
-def coefficient_values(run: dict[str, np.ndarray], dx: float, dy: float,
-                       c: ModelConstants) -> dict[str, np.ndarray]:
+def coefficient_values(run: dict[str, np.ndarray], dx: float, dy: float, c: ModelConstants,
+                       dynamics: str) -> dict[str, np.ndarray]:
     """Per-run coefficients (name → (N,) float64) in the original driver's unit system; names
     and meaning as the fields of :class:`Coefficients`; ``run``: per-run inputs as in
-    :class:`grassego.stz.params.RunInputs` ``per_run``; dx, dy [Å]."""
+    :class:`grassego.stz.params.RunInputs` ``per_run``; dx, dy [Å]; ``dynamics``: one of
+    :data:`grassego.stz.constants.DYNAMICS`."""
+    if dynamics not in DYNAMICS:
+        raise ValueError(f"dynamics must be one of {DYNAMICS}, got {dynamics!r}")
     s_y = run["s_y"]
     mu = run["mu_GPa"] / s_y
     bulk = 2.0 * mu * (1.0 + run["poisson"]) / (3.0 * (1.0 - 2.0 * run["poisson"]))
     t_scale = c.length_unit_m / np.sqrt(run["mu_GPa"] / run["rho_kg_m3"])
     dt = c.max_strain / (run["strain_rate_per_s"] * t_scale) / c.n_steps
-    ep_tau = run["ep"] / run["tau0_s"]
+    ep_tau = (run["ep"] if dynamics == "athermal" else 1.0) / run["tau0_s"]
+    theta = run["theta_K"] / run["T_Z_K"]
+    omega_eps0 = (run["omega_A3"] * 1e-30 * run["eps0"] * s_y * 1e9
+                  / (run["T_Z_K"] * BOLTZMANN_J_PER_K))
+    barrier = run["delta_K"] / run["T_Z_K"] / theta
     values = dict(
         mu=mu, lam=bulk - 2.0 * mu / 3.0, dt=dt, hx=0.5 * dt / dx, hy=0.5 * dt / dy,
         xf=0.5 / (dt * dx), yf=0.5 / (dt * dy),
@@ -66,21 +84,26 @@ def coefficient_values(run: dict[str, np.ndarray], dx: float, dy: float,
         dfacx=0.25 * run["chi_len_A"] ** 2 / mu / dx**2,
         dfacy=0.25 * run["chi_len_A"] ** 2 / mu / dy**2,
         shear=mu * c.max_strain / c.n_steps,
+        act=omega_eps0 / theta, barrier=barrier, barrier_exp=np.exp(-barrier),
+        half_rho=0.5 * run["stz_rho"],
+        kappa_pre=t_scale * run["kappa"] * np.exp(-barrier) * run["stz_rho"]
+        / (run["tau0_s"] * run["c0"]),
     )
     return {k: np.array(np.broadcast_to(v, mu.shape), dtype=np.float64) for k, v in values.items()}
 
 
-def plastic_start(stag: Tensor, co: Coefficients, lt0: Tensor
+def plastic_start(stag: Tensor, co: Coefficients, lt0: Tensor, thermal: bool
                   ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
     """s̄ at the start of the step and the first plastic sub-step of every cell.
 
-    ``stag`` (N, 5, y, x) holds p, q, s, τ, χ. Returns ``(s̄, s̄₁, χ₁, time left, unfinished)``.
+    ``stag`` (N, 5, y, x) holds p, q, s, τ, χ; ``thermal``: the thermal law, else the athermal
+    one. Returns ``(s̄, s̄₁, χ₁, time left, unfinished)``.
     """
     p, q, s, tau, chi = stag.unbind(1)
     sbar = K.deviatoric_magnitude(p, q, s, tau, lt0)
     left = co.dt.expand_as(sbar)
     return (sbar,) + K.plastic_substep(sbar, chi, left, co.rate_pre, co.chi_pre, co.chi_inf,
-                                       co.adapt)
+                                       co.adapt, co.thermal() if thermal else None)
 
 
 def advection_terms(stag: Tensor, vel: Tensor, xi: Tensor, co: Coefficients
