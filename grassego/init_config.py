@@ -53,6 +53,28 @@ and its validation target (β 8.277, E0 −3.368: χ̄ = 0.0696).
 
 **c0** [1]: the paper's box; the data give it no scale.
 
+**Dynamics** (``solver.dynamics``). The paper's ``athermal`` STZ law is elastic below s_y: its
+stress follows μγ up to s_y, overshoots and drops, so at its stress peak its secant modulus
+(τ_p − a)/γ_p is close to μ (0.78 μ at the calibrated CuZr optimum; a the elastic line's
+offset). A glass whose STZs activate thermally flows plastically well below its peak and
+reaches it after a rounded rise, far below the elastic line. Where the MD's secant modulus at
+its peak is below :data:`PEAK_SECANT_LIMIT` = 0.65 μ (the shipped CuZr MD: 0.76; the 3-D CuZr
+glasses of ``grassego md --system cuzr3d``: 0.54–0.56), the file sets the original solver's
+thermally activated ``linear`` law and calibrates its bath temperature θ (``theta_K``) and
+activation barrier Δ (``delta_K``) with the four others; otherwise ``athermal``. The linear
+law's plastic rate is ∝ exp(−1/χ) exp(−Δ/θ) cosh(Ω ε0 τ / (k_B θ)) (τ in Pa; Ω ε0 =
+``omega_A3`` × ``eps0``), so above a few e-folds it grows by one e-fold per k_B θ / (Ω ε0) of
+stress, independently of s_y:
+
+- θ: over the MD's rounded rise, from the end of its elastic regime τ_e
+  (:func:`grassego.misfit.md_regimes`, secant modulus below 0.9 μ) to its peak τ_p, the rate
+  climbs from a few per cent of the applied rate to the applied rate:
+  θ ∈ Ω ε0 (τ_p − τ_e) / (k_B · :data:`ROUNDING_EFOLDS`) = 2–10 e-folds.
+- Δ: at the peak, with χ at χ* (where (ε0/τ0) exp(−1/χ) is the shear rate), the rate factor
+  exp(−Δ/θ) cosh(Ω ε0 τ_p / (k_B θ)) is about one, i.e. Δ ≈ Ω ε0 τ_p / k_B; the bounds are
+  :data:`BARRIER_PEAK_FRACTIONS` = 0.6–1.4 of it, the band in which the χ* of the box's
+  mean-χ range (and θ) move the flow stress.
+
 **Overshoot window** (``objective.overshoot_window``). The stress errors of the overshoot and the
 drop are weighted ×5 by the default objective on a window of global strain; the authors' window
 0.075–0.14 spans :data:`WINDOW_PEAK_FRACTIONS` = 0.85–1.6 times the CuZr MD's peak strain 0.088,
@@ -97,6 +119,7 @@ from grassego.fields import read_reference, reference_units
 from grassego.plausibility import check_reference
 from grassego.strict_yaml import load_yaml
 from grassego.stz import ModelConstants
+from grassego.stz.constants import BOLTZMANN_J_PER_K
 from grassego.units import PHYSICAL
 
 #: The unit system of the configs derived here (and of their comments): init-config derives
@@ -121,6 +144,14 @@ WINDOW_PEAK_FRACTIONS = (0.85, 1.6)
 RATE_DECADES = 2.0
 #: e-folds of the initial STZ rate per standard deviation of the frame-0 PE (at χ*).
 RATE_SPREAD = (0.25, 2.0)
+#: Below this secant modulus at the MD's stress peak, as a fraction of μ, the MD flows well below
+#: its peak and init-config writes the thermally activated ``linear`` dynamics (module doc).
+PEAK_SECANT_LIMIT = 0.65
+#: e-folds of the linear law's plastic rate over the MD's rounded rise (θ bounds).
+ROUNDING_EFOLDS = (2.0, 10.0)
+#: Δ bounds as fractions of Ω ε0 τ_p / k_B, where the linear law's rate factor is one at the MD's
+#: peak stress τ_p.
+BARRIER_PEAK_FRACTIONS = (0.6, 1.4)
 #: Parameter → how init-config derives its bounds, in words (the module doc's rules; the
 #: uncertainty verdicts name it where a parameter ends at a bound).
 BOUND_RULES = {
@@ -130,6 +161,10 @@ BOUND_RULES = {
             "per standard deviation of the frame-0 PE",
     "E0": f"a mean initial χ that puts the STZ rate within {RATE_DECADES:g} decades of the "
           "shear rate, with χ > 0 in every cell",
+    "theta_K": f"a thermal rate that climbs {ROUNDING_EFOLDS[0]:g}–{ROUNDING_EFOLDS[1]:g} "
+               "e-folds over the MD's rounded rise (elastic end to peak)",
+    "delta_K": f"{BARRIER_PEAK_FRACTIONS[0]:g}–{BARRIER_PEAK_FRACTIONS[1]:g} × the barrier "
+               "Ω ε0 τ_peak / k_B at which the thermal rate factor is one at the MD's peak",
 }
 
 
@@ -156,6 +191,20 @@ class EnergyBox:
     chi_star: float
     chi_mean: tuple[float, float]
     capped: bool
+
+
+@dataclass(frozen=True)
+class Dynamics:
+    """The STZ law chosen from the MD's curve (module doc): ``name`` (``athermal`` or
+    ``linear``), the MD's secant modulus at its peak over μ, ``secant`` [1], the stresses at the
+    end of its elastic regime and at its peak, ``stresses`` [GPa]; for ``linear`` the θ and Δ
+    bounds ``theta`` and ``delta`` [K] (else None)."""
+
+    name: str
+    secant: float
+    stresses: tuple[float, float]
+    theta: tuple[float, float] | None = None
+    delta: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -195,6 +244,24 @@ def elastic_modulus(strain: np.ndarray, stress: np.ndarray, source: str) -> Elas
     if not slope > 0:
         raise InputError(source, f"the initial stress-strain slope is {slope:g} GPa, not positive")
     return Elastic(mu_GPa=slope, n_points=n, strain_max=float(strain[n - 1]))
+
+
+def choose_dynamics(strain: np.ndarray, stress: np.ndarray, constants: ModelConstants,
+                    source: str) -> Dynamics:
+    """The STZ law for the MD's stress [GPa] on strain γ [1] (module doc, "Dynamics"), with
+    θ and Δ bounds from the model constants' Ω ε0 where it is ``linear``."""
+    from grassego.misfit import md_regimes  # misfit builds on this module's elastic fit
+
+    regimes = md_regimes(strain, stress, source)
+    secant = (regimes.peak_stress - regimes.offset) / (regimes.mu * regimes.peak)
+    tau_e = float(np.interp(regimes.elastic_end, strain, stress))
+    stresses = (tau_e, regimes.peak_stress)
+    if secant >= PEAK_SECANT_LIMIT:
+        return Dynamics("athermal", secant, stresses)
+    kelvin_per_gpa = 1e9 * constants.omega_A3 * 1e-30 * constants.eps0 / BOLTZMANN_J_PER_K
+    theta = tuple(kelvin_per_gpa * (stresses[1] - tau_e) / n for n in ROUNDING_EFOLDS[::-1])
+    delta = tuple(f * kelvin_per_gpa * stresses[1] for f in BARRIER_PEAK_FRACTIONS)
+    return Dynamics("linear", secant, stresses, theta=theta, delta=delta)
 
 
 def _log_rate_ratio(constants: ModelConstants) -> float:
@@ -273,6 +340,7 @@ class Derivation:
     out: str
     elastic: Elastic
     peak: tuple[float, float]
+    dynamics: Dynamics
     box: EnergyBox
     snapshots: Strains
     fields: Strains
@@ -305,8 +373,11 @@ class Derivation:
     @property
     def bounds(self) -> dict[str, tuple[float, float]]:
         """Parameter bounds as written (rounded outwards): c0 [1], s_y [GPa], β [1/eV], E0 [eV]."""
+        thermal = self.dynamics
         return {"c0": C0_BOUNDS, "s_y": outward(*(f * self.peak[0] for f in SY_PEAK_FRACTIONS)),
-                "beta": outward(*self.box.beta), "E0": outward(*self.box.e0)}
+                "beta": outward(*self.box.beta), "E0": outward(*self.box.e0)} | (
+            {} if thermal.theta is None else {"theta_K": outward(*thermal.theta),
+                                              "delta_K": outward(*thermal.delta)})
 
     def config(self) -> dict:
         """The config mapping (only the derived keys; the schema fills the rest)."""
@@ -316,7 +387,8 @@ class Derivation:
                 "parameters": {k: list(v) for k, v in self.bounds.items()},
                 "objective": {"snapshot_strains": list(self.snapshots.values),
                               "overshoot_window": list(self.overshoot_window)},
-                "solver": {"constants": {"mu_GPa": self.mu_GPa} | (
+                "solver": {"dynamics": self.dynamics.name,
+                           "constants": {"mu_GPa": self.mu_GPa} | (
                     {} if self.rate is None else {"strain_rate_per_s": self.rate})},
                 "report": {"field_strains": list(self.fields.values)}}
 
@@ -353,6 +425,7 @@ def derive(ref: str, out: str, schema: dict, accept_unusual: bool = False) -> De
         raise InputError(ref, str(exc)) from None
     return Derivation(ref=ref, out=out, elastic=elastic_modulus(strain_ss, stress, ref),
                       peak=_peak(strain_ss, stress),
+                      dynamics=choose_dynamics(strain_ss, stress, constants, ref),
                       box=energy_box(ds["pe"].values[0], constants, ref),
                       snapshots=snapshots, fields=fields,
                       frames=(float(frames[0]), float(frames[-1])), cell=reference_cell(ds),
@@ -434,6 +507,29 @@ def _parameters(d: Derivation) -> list[str]:
         "  # decades of the shear rate) at every beta of the box, E0 = mean PE - chi / beta; the",
         f"  # upper bound {where}, so chi > 0 everywhere at the start",
         f"  E0: {_flow(bounds['E0'])}",
+        *_thermal_parameters(d),
+    ]
+
+
+def _thermal_parameters(d: Derivation) -> list[str]:
+    """θ and Δ of the ``linear`` dynamics with the rule and numbers behind their bounds (none
+    for ``athermal``)."""
+    thermal, bounds = d.dynamics, d.bounds
+    if thermal.theta is None:
+        return []
+    (tau_e, tau_p), c = thermal.stresses, d.constants
+    return [
+        "  # K: bath temperature of the linear law; its rate grows one e-fold per k_B theta /",
+        f"  # (Omega eps0) of stress (Omega eps0 = {c.omega_A3:g} A^3 x {c.eps0:g}): "
+        f"{ROUNDING_EFOLDS[0]:g}-{ROUNDING_EFOLDS[1]:g} e-folds over the",
+        f"  # MD's rounded rise from {tau_e:.3f} {UNITS.name('stress')} (end of its elastic "
+        f"regime) to its peak {tau_p:.3f} {UNITS.name('stress')}",
+        f"  theta_K: {_flow(bounds['theta_K'])}",
+        f"  # K: activation barrier, {BARRIER_PEAK_FRACTIONS[0]:g}-{BARRIER_PEAK_FRACTIONS[1]:g} "
+        "x Omega eps0 tau_peak / k_B (the rate",
+        f"  # factor exp(-Delta/theta) cosh(Omega eps0 tau / (k_B theta)) is about one at the "
+        "MD's peak)",
+        f"  delta_K: {_flow(bounds['delta_K'])}",
     ]
 
 
@@ -450,6 +546,8 @@ def _rest(d: Derivation) -> list[str]:
         f"  overshoot_window: {_flow(d.overshoot_window)}",
         "",
         "solver:",
+        *_dynamics_note(d.dynamics),
+        f"  dynamics: {d.dynamics.name}",
         "  constants:",
         f"    # {UNITS.name('stress')}: elastic slope of the MD stress-strain curve, tau = mu "
         "gamma: least squares",
@@ -464,6 +562,17 @@ def _rest(d: Derivation) -> list[str]:
         f"  # {_strains_note(d.fields, d.frames, 'field strains')}",
         f"  field_strains: {_flow(d.fields.values)}",
     ]
+
+
+def _dynamics_note(thermal: Dynamics) -> list[str]:
+    """Why the file sets its STZ law."""
+    ratio = f"the MD's secant modulus at its peak is {thermal.secant:.2f} x mu"
+    if thermal.name == "athermal":
+        return [f"  # the paper's law, elastic below s_y: {ratio} (>= {PEAK_SECANT_LIMIT:g}), "
+                "the MD stays near", "  # its elastic line up to the peak"]
+    return [f"  # thermally activated law: {ratio} (< {PEAK_SECANT_LIMIT:g}): the MD flows "
+            "plastically", "  # well below its peak, which the athermal law (elastic below s_y) "
+            "cannot"]
 
 
 def config_text(d: Derivation) -> str:

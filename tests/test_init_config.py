@@ -219,3 +219,31 @@ def test_missing_schema_is_a_clear_error(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(init_config, "SCHEMA", tmp_path / "schema.yaml")
     assert main(["init-config", "ref.nc", "--out", "case.yaml"]) == 2
     assert "no config schema" in capsys.readouterr().err
+
+
+def test_dynamics_follow_the_secant_modulus_at_the_peak(cuzr_reference_path):
+    """The shipped CuZr MD stays near its elastic line up to its peak (secant 0.75 μ):
+    athermal, no θ/Δ; a rounded rise to a late peak (secant well below 0.65 μ) gets the
+    thermally activated law with θ and Δ bounds from Ω ε0 and the curve's stresses."""
+    ref = read_reference(cuzr_reference_path)
+    constants = ModelConstants()
+    cuzr = init_config.choose_dynamics(ref["strain_ss"].values,
+                                       ref["stress_strain"].values.astype(float), constants, "r")
+    assert cuzr.name == "athermal" and cuzr.theta is None and 0.7 < cuzr.secant < 0.8
+    gamma = np.linspace(0.0, 0.5, 201)
+    rounded = 1.8 * np.tanh(20.0 * gamma / 1.8) - 0.4 * np.clip(gamma - 0.3, 0, None)
+    thermal = init_config.choose_dynamics(gamma, rounded, constants, "r")
+    assert thermal.name == "linear" and thermal.secant < init_config.PEAK_SECANT_LIMIT
+    per_gpa = 1e9 * 75e-30 * 0.3 / 1.3806503e-23  # K per GPa of Ω ε0 τ / k_B
+    tau_e, tau_p = thermal.stresses
+    assert thermal.delta == pytest.approx((0.6 * per_gpa * tau_p, 1.4 * per_gpa * tau_p))
+    assert thermal.theta == pytest.approx((per_gpa * (tau_p - tau_e) / 10,
+                                           per_gpa * (tau_p - tau_e) / 2))
+
+
+def test_cuzr_config_writes_the_athermal_law(cuzr_case):
+    """The CuZr config names its law and says why; no thermal parameters."""
+    _, text = cuzr_case
+    config = yaml.safe_load(text)
+    assert config["solver"]["dynamics"] == "athermal"
+    assert "theta_K" not in config["parameters"] and "secant modulus at its peak" in text
