@@ -21,7 +21,7 @@ Variants (``ObjectiveConfig.variant``, :data:`VARIANTS`):
   data's 50 Å = 4 rows of 12.5 Å). A continuum run localises where the initial coarse-grained
   energy is highest, a few rows (less than c) from where the MD band formed; unaligned, that
   offset costs a sharp band more than a diffuse field costs, and pulls the calibration away
-  from shear banding (README, "The objective and its defaults"). The energy field is smoothed
+  from shear banding (docs/science.md, "The objective and its defaults"). The energy field is smoothed
   over c, so a band's position is not resolved more finely than that, on any grid.
 
 Field metrics: any of :data:`grassego.grassmann.METRICS`, or ``"frobenius"``: the relative

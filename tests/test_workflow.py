@@ -1,7 +1,7 @@
 """End-to-end: the Snakemake workflow on the shipped CuZr reference with a tiny budget.
 
 Also: a rerun with nothing changed does nothing; changing only the EGO budget reruns only the
-EGO and report rules and continues the saved EGO history; each config key reruns exactly the
+EGO, uncertainty and report rules and continues the saved EGO history; each config key reruns exactly the
 steps that read it (table ``RERUNS``); killing the workflow in the middle of
 the EGO job and rerunning loses no evaluation; a second run on a results directory in use is
 refused; the SLURM profile parses (dry run, even while the results directory is in use).

@@ -11,7 +11,7 @@ import json
 # --sdm conda is not supported: Snakemake would build the environment from a copy of the file
 # under .snakemake/conda/, from where its `-e ..` (install this repository) names the wrong
 # directory. (A named environment instead would make every run, even without --sdm conda, call
-# `conda env export`, and fail where conda is absent.) README, "Software deployment".
+# `conda env export`, and fail where conda is absent.) docs/workflow.md, "Software deployment".
 ENV = "../../envs/grassego.yaml"
 
 from grassego.uncertainty import FIGURES as UNCERTAINTY_FIGURES
