@@ -1,6 +1,7 @@
 """The config's documentation and test case stay true: config/README.md lists every key of the
-schema with the default the schema fills in, and .test/config/config.yaml is a valid config
-where Snakemake reads it (in .test/)."""
+schema with the default the schema fills in, .test/config/config.yaml is a valid config
+where Snakemake reads it (in .test/), every relative link of the README, config/README.md and
+docs/ resolves, and the workflow catalog's file states how the workflow is deployed."""
 
 from __future__ import annotations
 
@@ -72,3 +73,59 @@ def test_the_test_config_is_valid_in_its_directory():
     cfg = yaml.safe_load((ROOT / ".test" / "config" / "config.yaml").read_text())
     validate_schema(cfg, SCHEMA)
     check_config(cfg, ROOT / ".test")
+
+
+#: The pages a reader follows links through: the README, the config's and the docs/ pages.
+PAGES = [ROOT / "README.md", README, *sorted((ROOT / "docs").glob("*.md"))]
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+FENCE = re.compile(r"^```.*?^```", re.M | re.S)
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor of a heading: lower case, inline code marks and punctuation dropped,
+    spaces as hyphens."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def _broken_links(page: Path, text: str) -> list[str]:
+    """The relative links of ``text`` (a markdown page at ``page``) whose file, or whose
+    ``#anchor`` among that file's headings, does not exist."""
+    broken = []
+    for target in LINK.findall(FENCE.sub("", text)):
+        if re.match(r"[a-z]+:", target):  # https:, mailto:
+            continue
+        path, _, anchor = target.partition("#")
+        linked = (page.parent / path).resolve() if path else page
+        if not linked.exists():
+            broken.append(target)
+        elif anchor and linked.suffix == ".md":
+            headings = re.findall(r"^#+ (.+)$", FENCE.sub("", linked.read_text()), re.M)
+            if anchor not in {_anchor(h) for h in headings}:
+                broken.append(target)
+    return broken
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_relative_link_resolves(page):
+    assert _broken_links(page, page.read_text()) == [], page.name
+
+
+def test_a_broken_link_is_caught():
+    page = ROOT / "README.md"
+    text = page.read_text()
+    assert _broken_links(page, text + "\n[gone](docs/no_such_page.md)\n") == ["docs/no_such_page.md"]
+    assert _broken_links(page, text + "\n[gone](docs/science.md#no-such-section)\n") == \
+        ["docs/science.md#no-such-section"]
+
+
+def test_the_catalog_file_states_the_deployment():
+    """.snakemake-workflow-catalog.yml: the catalog reads ``usage``'s ``mandatory-flags``,
+    ``software-stack-deployment`` (true/false per method) and ``report``; conda is false because
+    the rules' environment file cannot be built by ``--sdm conda`` (docs/workflow.md)."""
+    usage = yaml.safe_load((ROOT / ".snakemake-workflow-catalog.yml").read_text())["usage"]
+    assert set(usage) == {"mandatory-flags", "software-stack-deployment", "report"}
+    assert set(usage["mandatory-flags"]) == {"desc", "flags"}
+    deployment = usage["software-stack-deployment"]
+    assert all(isinstance(v, bool) for v in [*deployment.values(), usage["report"]])
+    assert deployment["conda"] is False
