@@ -34,6 +34,17 @@ class ConfigError(GrassegoError):
     """A configuration value is wrong; each line of the message names a key."""
 
 
+#: The config sections that turn a parameter vector into Δ (:class:`grassego.problem.Problem`;
+#: the workflow passes them to its rules as one param, so a rule reruns when one changes).
+CALIBRATION_SECTIONS = ("parameters", "fixed", "objective", "solver")
+
+
+def calibration_sections(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The :data:`CALIBRATION_SECTIONS` of a schema-valid workflow config, in that order (an
+    absent one empty)."""
+    return {k: config.get(k, {}) for k in CALIBRATION_SECTIONS}
+
+
 def model_constant_names() -> tuple[str, ...]:
     from grassego.stz import ModelConstants
 
