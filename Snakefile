@@ -22,7 +22,8 @@ if not workflow.config_settings.configfiles:
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from grassego.config import ConfigError, check_workflow_config  # noqa: E402
+from grassego.config import check_workflow_config  # noqa: E402
+from grassego.errors import ConfigError  # noqa: E402
 
 # Every problem of the config before any job: one line each, no traceback, exit status 1. The
 # config files are read again strictly (Snakemake keeps the last of a repeated key).

@@ -44,10 +44,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from grassego.atomic import write_text_atomic  # noqa: E402
-from grassego.calibration import Calibration  # noqa: E402
 from grassego.design import from_unit, replicate_design, to_unit  # noqa: E402
 from grassego.fidelity import dataset_fidelity  # noqa: E402
 from grassego.fields import read_reference  # noqa: E402
+from grassego.problem import Problem  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results" / "calibration_benchmark.md"
 BOX_ROUND, BOX_HALF = 40, 0.05
@@ -62,13 +62,11 @@ def _config(variant: str) -> dict:
     return cfg
 
 
-def _problem(variant: str):
+def _problem(variant: str) -> tuple[dict, Problem]:
+    """The config and the workflow's calibration problem (one thread)."""
     cfg = _config(variant)
-    calib = Calibration.from_config(read_reference(ROOT / cfg["reference"]["legacy"]["path"]),
-                                    cfg, threads=1)
-    names = list(cfg["parameters"])
-    bounds = np.array([cfg["parameters"][n] for n in names], dtype=np.float64)
-    return cfg, calib, names, bounds
+    reference = read_reference(ROOT / cfg["reference"]["legacy"]["path"])
+    return cfg, Problem.from_config(reference, cfg, cfg["ego"], threads=1)
 
 
 def _budget(cfg: dict) -> tuple[int, int]:
@@ -85,10 +83,8 @@ def _initial(cfg, calib, bounds, seed):
 def _run(task: tuple[str, str, int]) -> dict:
     """One (method, variant, seed) run in a worker process."""
     method, variant, seed = task
-    import torch
-
-    torch.set_num_threads(1)
-    cfg, calib, names, bounds = _problem(variant)
+    cfg, problem = _problem(variant)
+    calib, names, bounds = problem.calibration, problem.names, problem.bounds
     n0, n_more = _budget(cfg)
     t0 = time.perf_counter()
     if method == "random":
@@ -96,14 +92,11 @@ def _run(task: tuple[str, str, int]) -> dict:
         X = from_unit(rng.random((n0 + n_more, len(names))), bounds)
         y, _ = calib.evaluate(X)
     elif method == "ego":
-        from grassego.ego import EGOSettings, minimize, search_space
+        from grassego.ego import EGOLoop, InitialRuns, minimize
 
         x0, y0 = _initial(cfg, calib, bounds, seed)
-        settings = EGOSettings.from_config(cfg["ego"])
-        space = search_space(bounds, names, settings.search_space, float(calib.pe0.mean()))
-        r = minimize(calib.evaluate, bounds, n_initial=n0, initial_X=x0, initial_y=y0,
-                     max_iter=cfg["ego"]["max_iter"], batch_size=cfg["ego"]["batch_size"],
-                     seed=seed, names=names, space=space, settings=settings)
+        r = minimize(problem, EGOLoop.from_config(cfg["ego"]), initial=InitialRuns(x0, y0),
+                     seed=seed)
         X, y = r.X, r.y
     elif method == "box":
         X, y = _initial(cfg, calib, bounds, seed)
@@ -188,7 +181,8 @@ def _band_and_drop(f: dict, md: dict) -> str:
 
 def _fidelity_table(runs: list[dict], variants: list[str]) -> list[str]:
     """Fidelity of every EGO seed's optimum (per variant), the paper's optimum and the MD."""
-    cfg, calib, names, bounds = _problem("paper")
+    cfg, problem = _problem("paper")
+    calib, names = problem.calibration, problem.names
     sets: dict[str, list[float]] = {"paper's published optimum": [
         cfg["report"]["compare"]["paper_optimum"][n] for n in names]}
     for r in runs:
@@ -211,19 +205,16 @@ def _fidelity_table(runs: list[dict], variants: list[str]) -> list[str]:
 
 def _cost_at(runs: list[dict], n: int, repeats: int = 3) -> list[str]:
     """Proposal (GP fits + acquisition, q points) vs the q simulations, at N = n real points."""
-    import torch
+    from grassego.ego import TrustRegion, propose
 
-    from grassego.ego import EGOSettings, TrustRegion, propose
-
-    torch.set_num_threads(1)
-    cfg, calib, names, bounds = _problem("paper")
+    cfg, problem = _problem("paper")
+    calib, bounds, settings = problem.calibration, problem.bounds, problem.settings
     X = np.array([x for r in runs if r["variant"] == "paper" for x in r["X"]])
     y = np.array([v for r in runs if r["variant"] == "paper" for v in r["y"]])
     if y.size < n:
         return [f"(cost at N = {n} skipped: only {y.size} paper-objective evaluations ran)", ""]
     order = np.random.default_rng(0).permutation(y.size)[:n]
     X, y = X[order], y[order]
-    settings = EGOSettings.from_config(cfg["ego"])
     q = cfg["ego"]["batch_size"]
     prop, sim = [], []
     for i in range(repeats):

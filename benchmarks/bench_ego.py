@@ -30,7 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from grassego.atomic import write_text_atomic  # noqa: E402
 from grassego.design import latin_hypercube  # noqa: E402
-from grassego.ego import EGOSettings, TrustRegion, minimize, propose  # noqa: E402
+from grassego.ego import (EGOLoop, EGOSettings, SearchProblem, TrustRegion, minimize,  # noqa: E402
+                          propose)
 from grassego.surrogate import GPConfig  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "ego_benchmark.md"
@@ -56,7 +57,7 @@ def _hartmann(x: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Problem:
+class Benchmark:
     name: str
     f: Callable[[np.ndarray], np.ndarray]
     bounds: np.ndarray
@@ -68,11 +69,11 @@ class Problem:
 
 
 PROBLEMS = {
-    "branin": Problem("Branin", branin, np.array([[-5.0, 10.0], [0.0, 15.0]]), 0.397887357729738,
+    "branin": Benchmark("Branin", branin, np.array([[-5.0, 10.0], [0.0, 15.0]]), 0.397887357729738,
                       1e-3 * 0.397887357729738, "1e-3 relative", 10, 60),
-    "hartmann4": Problem("Hartmann-4", _hartmann, np.array([[0.0, 1.0]] * 4), -3.72984058448559,
+    "hartmann4": Benchmark("Hartmann-4", _hartmann, np.array([[0.0, 1.0]] * 4), -3.72984058448559,
                          0.05, "0.05 absolute", 20, 120),
-    "hartmann6": Problem("Hartmann-6", _hartmann, np.array([[0.0, 1.0]] * 6), -3.32236801141551,
+    "hartmann6": Benchmark("Hartmann-6", _hartmann, np.array([[0.0, 1.0]] * 6), -3.32236801141551,
                          0.05, "0.05 absolute", 30, 150),
 }
 
@@ -91,13 +92,14 @@ def _fmt(counts: list[float], budget: int) -> tuple[str, str]:
     return f"{len(ok)}/{len(counts)}", f"{med_s} [{rng}]"
 
 
-def run_problem(p: Problem, seeds: int, settings: EGOSettings) -> list[str]:
+def run_problem(p: Benchmark, seeds: int, settings: EGOSettings) -> list[str]:
     target = p.f_opt + p.tol
     ego_counts, ego_gaps, ego_times = [], [], []
     for s in range(seeds):
         t0 = time.perf_counter()
-        r = minimize(p.f, p.bounds, n_initial=p.n_initial, max_iter=p.budget - p.n_initial,
-                     batch_size=1, threshold=target + 1e-15, seed=s, settings=settings)
+        r = minimize(SearchProblem.box(p.f, p.bounds, settings=settings),
+                     EGOLoop(max_iter=p.budget - p.n_initial, batch_size=1,
+                             threshold=target + 1e-15), initial=p.n_initial, seed=s)
         ego_times.append(time.perf_counter() - t0)
         ego_counts.append(evals_to_target(r.y, target))
         ego_gaps.append(r.y_best - p.f_opt)

@@ -19,11 +19,12 @@ import pandas as pd
 import torch
 import xarray as xr
 
-from grassego.errors import GrassegoError
-from grassego.fields import CG_WIDTH_ATTRS, build_reference
+from grassego.errors import ConfigError, GrassegoError
+from grassego.fields import CG_WIDTH_ATTRS, build_reference, reference_cell
 from grassego.objective import (VARIANTS, ObjectiveConfig, distances_dataset, nearest_frames,
                                 series_from_dataset)
-from grassego.settings import settings_from
+from grassego.solver_settings import (SolverSettings, cell_problems, resolve_device,
+                                      units_problems)
 from grassego.status import RUN_STATUS, elastic_runs, scored_statuses, status_names
 from grassego.threads import torch_threads
 from grassego.units import case_units
@@ -39,57 +40,6 @@ def mark_elastic(runs: xr.Dataset, mu_GPa: float | np.ndarray) -> xr.Dataset:
                            float(runs["strain_ss"].values[-1]))
     status = np.where(elastic, RUN_STATUS["elastic"], runs["status"].values).astype(np.int8)
     return runs.assign(status=(runs["status"].dims, status, runs["status"].attrs))
-
-
-DEVICES = ("auto", "cpu", "cuda")
-DTYPES = ("float32", "float64")
-
-
-@dataclass(frozen=True)
-class SolverSettings:
-    """The workflow config's ``solver`` section (its defaults are the only ones): ``device``
-    (``auto`` = ``cuda`` when torch sees a GPU, else ``cpu``), ``dtype`` of the solver state,
-    ``backend`` (:data:`grassego.stz.solver.BACKENDS`), ``units`` the unit system of the
-    reference and the constants (:data:`grassego.units.UNIT_SYSTEMS`; must be the
-    reference's), ``dynamics`` the STZ plastic law (:data:`grassego.stz.constants.DYNAMICS`:
-    the paper's ``athermal`` or the original solver's thermally activated ``linear``),
-    ``constants``: overrides of :class:`grassego.stz.ModelConstants` fields for every run."""
-
-    device: str = "auto"
-    dtype: str = "float32"
-    backend: str = "auto"
-    units: str = "physical"
-    dynamics: str = "athermal"
-    constants: Mapping[str, float] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        from grassego.stz.constants import DYNAMICS
-        from grassego.stz.solver import BACKENDS
-        from grassego.units import UNIT_SYSTEMS
-
-        for name, allowed in (("device", DEVICES), ("dtype", DTYPES), ("backend", BACKENDS),
-                              ("units", UNIT_SYSTEMS), ("dynamics", DYNAMICS)):
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"solver.{name} must be one of {allowed}, got "
-                                 f"{getattr(self, name)!r}")
-
-    @classmethod
-    def from_config(cls, solver: Mapping[str, Any]) -> "SolverSettings":
-        """From the workflow config's ``solver`` section (unknown keys are an error)."""
-        return settings_from(cls, solver, "solver")
-
-
-def resolve_device(name: str) -> str:
-    """``auto`` -> ``cuda`` when a GPU is visible (to torch or numba-cuda), else ``cpu``; raises
-    :class:`grassego.config.ConfigError` for ``cuda`` without a visible GPU."""
-    from grassego.config import ConfigError
-    from grassego.stz.solver import gpu_visible
-
-    if name == "auto":
-        return "cuda" if gpu_visible() else "cpu"
-    if name == "cuda" and not gpu_visible():
-        raise ConfigError("solver.device: cuda, but neither torch nor numba-cuda sees a CUDA GPU")
-    return name
 
 
 @dataclass
@@ -122,13 +72,12 @@ class Calibration:
         )
 
     def __post_init__(self) -> None:
-        """The solver's cell is the reference's (:func:`grassego.config.reference_cell`) unless
+        """The solver's cell is the reference's (:func:`grassego.fields.reference_cell`) unless
         ``solver.constants`` give ``lx_A``/``ly_A``; raises
-        :class:`grassego.config.ConfigError` if those contradict the reference's grid, if the
+        :class:`grassego.errors.ConfigError` if those contradict the reference's grid, if the
         units are not the reference's, or if ``backend`` cannot run on ``device`` (e.g. ``cuda``
         without a GPU); warns where the objective would shift the fields by a coarse-graining
         width the reference does not state."""
-        from grassego.config import ConfigError, cell_problems, reference_cell, units_problems
         from grassego.stz import ModelConstants
         from grassego.stz.solver import choose_backend
 

@@ -17,7 +17,8 @@ from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from grassego.errors import GrassegoError
+from grassego.errors import ConfigError, GrassegoError
+from grassego.solver_settings import SolverSettings, cell_problems, units_problems
 from grassego.units import case_units
 
 #: Parameters the STZ run always needs: calibrated (with bounds) or fixed (with a value).
@@ -26,12 +27,17 @@ REQUIRED_PARAMETERS = ("c0", "s_y", "beta", "E0")
 POSITIVE_PARAMETERS = ("c0", "s_y", "beta")
 #: Longest file or directory name (bytes) that common file systems (ext4, XFS, NTFS) allow.
 NAME_MAX = 255
-#: Relative mismatch tolerated between the reference grid's extent and the solver's cell.
-CELL_RTOL = 0.01
 
 
-class ConfigError(GrassegoError):
-    """A configuration value is wrong; each line of the message names a key."""
+#: The config sections that turn a parameter vector into Δ (:class:`grassego.problem.Problem`;
+#: the workflow passes them to its rules as one param, so a rule reruns when one changes).
+CALIBRATION_SECTIONS = ("parameters", "fixed", "objective", "solver")
+
+
+def calibration_sections(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The :data:`CALIBRATION_SECTIONS` of a schema-valid workflow config, in that order (an
+    absent one empty)."""
+    return {k: config.get(k, {}) for k in CALIBRATION_SECTIONS}
 
 
 def model_constant_names() -> tuple[str, ...]:
@@ -162,7 +168,6 @@ def _constants_problems(constants: Mapping[str, Any], section: str) -> Iterator[
 def settings_builders() -> tuple[tuple[str, Any], ...]:
     """``(config section, builder)`` of every settings class the jobs build from the config:
     :func:`check_config` builds each one, so that whatever a job would reject stops the plan."""
-    from grassego.calibration import SolverSettings
     from grassego.design import DesignSettings
     from grassego.ego.settings import EGOLoop, EGOSettings
     from grassego.ingest import IngestSettings
@@ -416,59 +421,6 @@ def _data_problems(config: Mapping[str, Any], root: str | Path) -> list[str]:
             problems.append(f"reference.forward.target: the target run cannot start on "
                             f"{path}: {'; '.join(reasons)}")
     return problems
-
-
-def reference_cell(reference) -> dict[str, float]:
-    """The periodic cell the reference's grid spans, as solver constants ``lx_A``, ``ly_A``
-    [Å]: cells × spacing of the ``x``/``y`` cell-centre coordinates."""
-    cell = {}
-    for axis in ("x", "y"):
-        coord = np.asarray(reference[axis].values, dtype=np.float64)
-        cell[f"l{axis}_A"] = coord.size * float(np.mean(np.diff(coord)))
-    return cell
-
-
-def cell_problems(reference, constants: Mapping[str, Any], source: str) -> list[str]:
-    """Explicit cell constants (``lx_A``, ``ly_A`` [Å] in ``constants``) that contradict the
-    cell of the reference's grid (:func:`reference_cell`) by more than :data:`CELL_RTOL`.
-    Without them the solver takes the reference's cell."""
-    cell, length = reference_cell(reference), case_units(reference).label("length")
-    out = []
-    for key, extent in cell.items():
-        if key not in constants:
-            continue
-        given, n = float(constants[key]), reference[key[1]].size
-        if abs(extent - given) > CELL_RTOL * given:
-            out.append(f"solver.constants.{key}: {given:g} {length}, but the reference grid ({n} "
-                       f"cells of {extent / n:g} {length} along {key[1]} in {source}) spans "
-                       f"{extent:g} {length}; "
-                       "leave it out to take the reference's cell")
-    return out
-
-
-#: Dimensional model constants whose defaults are CuZr's physical values: an LJ-unit
-#: calibration must give each of them in reduced units.
-LJ_REQUIRED_CONSTANTS = ("mu_GPa", "chi_len_A", "strain_rate_per_s")
-
-
-def units_problems(reference, units: str, constants: Mapping[str, Any], source: str
-                   ) -> list[str]:
-    """``solver.units`` against the reference's unit system
-    (:func:`grassego.fields.reference_units`), and, for LJ units, the dimensional constants
-    that have no meaningful default (:data:`LJ_REQUIRED_CONSTANTS`)."""
-    from grassego.fields import reference_units
-
-    found = reference_units(reference)
-    if found != units:
-        what = {"lj": "reduced Lennard-Jones units (lengths in sigma, energies in epsilon)",
-                "physical": "physical units (Å, eV/atom, GPa)"}
-        return [f"solver.units: {units}, but {source} is in {what[found]}; set solver.units: "
-                f"{found} and give solver.constants in the same units"]
-    missing = [k for k in LJ_REQUIRED_CONSTANTS if k not in constants] if units == "lj" else []
-    if missing:
-        return [f"solver.constants: solver.units is lj, so give {', '.join(missing)} in reduced "
-                f"LJ units (their defaults are CuZr's values in GPa, Å and 1/s)"]
-    return []
 
 
 #: Largest factor, either way, between the model's shear modulus and the reference's elastic

@@ -7,6 +7,10 @@ class GrassegoError(Exception):
     """Base class for errors reported to the user without a traceback."""
 
 
+class ConfigError(GrassegoError):
+    """A configuration value is wrong; each line of the message names a key."""
+
+
 class InputError(GrassegoError, ValueError):
     """Bad input data: the message names the file, the line if any, and what is wrong."""
 

@@ -160,6 +160,16 @@ def reference_units(ds: xr.Dataset) -> str:
     return case_units(ds).system
 
 
+def reference_cell(reference: xr.Dataset) -> dict[str, float]:
+    """The periodic cell the reference's grid spans, as solver constants ``lx_A``, ``ly_A``
+    [Å]: cells × spacing of the ``x``/``y`` cell-centre coordinates."""
+    cell = {}
+    for axis in ("x", "y"):
+        coord = np.asarray(reference[axis].values, dtype=np.float64)
+        cell[f"l{axis}_A"] = coord.size * float(np.mean(np.diff(coord)))
+    return cell
+
+
 def validate_reference(ds: xr.Dataset, source: str | os.PathLike) -> xr.Dataset:
     """Check a reference dataset against the contract; raise :class:`InputError` naming ``source``."""
     for name in ("pe", "exy", "stress_strain"):

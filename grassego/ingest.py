@@ -23,8 +23,8 @@ With a log, the reference also records the MD's mean shear rate over the dumps
 ``timestep``), which ``grassego init-config`` gives the continuum model.
 The reference records the MD cell of frame 0 (``cell_lx``, ``cell_ly``, ``cell_xy``, and
 ``cell_lz`` for 3-D dumps) and its ``length_unit``; the continuum model takes its cell from the
-grid (:func:`grassego.config.reference_cell`) and its unit system must match
-(``solver.units``, :func:`grassego.config.units_problems`).
+grid (:func:`grassego.fields.reference_cell`) and its unit system must match
+(``solver.units``, :func:`grassego.solver_settings.units_problems`).
 
 The global strain of frame k is γ_k = (xy_k − xy_0)/ly_k from the (unflipped) cell tilt, i.e. the
 engineering shear strain of the box relative to frame 0. The stress–strain curve comes from the

@@ -7,7 +7,7 @@ strain γ engineering shear strain [1], PE E and E0 in eV/atom, β in 1/eV, χ [
 in K):
 
 **Cell.** Not written: the solver takes the periodic cell from the reference's grid
-(:func:`grassego.config.reference_cell`); the file states it in a comment.
+(:func:`grassego.fields.reference_cell`); the file states it in a comment.
 
 **Shear rate** (``solver.constants.strain_rate_per_s``). The MD's mean shear rate over the dumps
 (the reference's ``md_shear_rate``, recorded by ``grassego ingest`` from the log), to three
@@ -112,10 +112,10 @@ import xarray as xr
 import yaml
 
 from grassego.atomic import write_text_atomic
-from grassego.config import check_config, reference_cell, validate_schema
+from grassego.config import check_config, validate_schema
 from grassego.errors import GrassegoError, InputError
 from grassego.fidelity import stress_features
-from grassego.fields import read_reference, reference_units
+from grassego.fields import read_reference, reference_cell, reference_units
 from grassego.plausibility import check_reference
 from grassego.strict_yaml import load_yaml
 from grassego.stz import ModelConstants

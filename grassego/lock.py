@@ -19,7 +19,7 @@ import socket
 import time
 from pathlib import Path
 
-from grassego.config import ConfigError
+from grassego.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

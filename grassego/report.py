@@ -13,10 +13,9 @@ import numpy as np
 import xarray as xr
 
 from grassego import plots
-from grassego.config import reference_cell
 from grassego.ego import EGOResult
 from grassego.fidelity import row_profile
-from grassego.fields import engineering_shear
+from grassego.fields import engineering_shear, reference_cell
 from grassego.misfit import percent
 from grassego.objective import nearest_frames
 from grassego.settings import settings_from

@@ -4,14 +4,13 @@ import json
 
 import numpy as np
 import pandas as pd
-import torch
 
 from grassego import ego
 from grassego.atomic import atomic_path, write_text_atomic
-from grassego.calibration import Calibration
 from grassego.fields import read_reference
 from grassego.logsetup import setup_logging
 from grassego.misfit import diagnosis
+from grassego.problem import Problem
 from grassego.report import ReportSettings, diagnosis_html, write_figures
 from grassego.summary import (headline, parameter_sets, set_fidelity, summary_dict, summary_json,
                               summary_table)
@@ -22,14 +21,13 @@ from grassego.uncertainty import plots as uncertainty_plots
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
-torch.set_num_threads(smk.threads)
 cfg = json.loads(smk.params.calibration)
 settings = ReportSettings.from_config(json.loads(smk.params.report))
 target = json.loads(smk.params.target)
 reference = read_reference(smk.input.reference)
 training = pd.concat([read_table(path, text=["status"], required=["seed"])
                       for path in smk.input.training])
-calib = Calibration.from_config(reference, cfg, threads=smk.threads)
+calib = Problem.from_config(reference, cfg, threads=smk.threads).calibration
 names, strains = list(calib.names), settings.field_strains
 
 # ---- every reported set: each seed's optimum and the comparison sets, all frames -------------

@@ -3,22 +3,19 @@
 import json
 import time
 
-import torch
-
-from grassego.calibration import Calibration
 from grassego.fields import read_reference, write_netcdf
 from grassego.logsetup import setup_logging
+from grassego.problem import Problem
 from grassego.status import RUN_STATUS
 from grassego.stz.progress import RunProgress
 from grassego.tables import read_table
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
-torch.set_num_threads(smk.threads)
-cfg = json.loads(smk.params.calibration)
-names = list(cfg["parameters"])
+problem = Problem.from_config(read_reference(smk.input.reference),
+                              json.loads(smk.params.calibration), threads=smk.threads)
+calib, names = problem.calibration, list(problem.names)
 table = read_table(smk.input.batch, required=["sample", *names])
-calib = Calibration.from_config(read_reference(smk.input.reference), cfg, threads=smk.threads)
 t0 = time.perf_counter()
 progress = RunProgress(log)
 runs = calib.runs_dataset(calib.parameter_table(table[names].to_numpy()), progress=progress.frame,

@@ -20,8 +20,9 @@ import xarray as xr
 
 from conftest import ROOT
 from grassego.design import latin_hypercube
-from grassego.ego import (EGOSettings, TrustRegion, minimize, propose, read_history, replay,
-                          result_from_history, search_space, summarize_seeds)
+from grassego.ego import (EGOLoop, EGOSettings, InitialRuns, SearchProblem, TrustRegion, minimize,
+                          propose, read_history, replay, result_from_history, search_space,
+                          summarize_seeds)
 from grassego.errors import GrassegoError, InputError
 from grassego.surrogate import GPConfig
 
@@ -38,11 +39,19 @@ def branin(x: np.ndarray) -> np.ndarray:
             + s * (1 - t) * np.cos(x[:, 0]) + s)
 
 
+def on_branin(objective=branin, settings: EGOSettings = FAST, **kw) -> SearchProblem:
+    """``objective`` over Branin's box, searched with ``settings``."""
+    return SearchProblem.box(objective, BRANIN_BOUNDS, settings=settings, **kw)
+
+
+def loop(max_iter: int, batch_size: int = 1, threshold: float | None = None) -> EGOLoop:
+    return EGOLoop(max_iter=max_iter, batch_size=batch_size, threshold=threshold)
+
+
 # -- the loop --------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def branin_run():
-    return minimize(branin, BRANIN_BOUNDS, n_initial=10, max_iter=25, batch_size=1,
-                    seed=0, settings=FAST)
+    return minimize(on_branin(), loop(25), initial=10, seed=0)
 
 
 def test_ego_finds_the_branin_minimum_and_beats_lhs_of_the_same_budget(branin_run):
@@ -59,19 +68,15 @@ def test_ego_finds_the_branin_minimum_and_beats_lhs_of_the_same_budget(branin_ru
 
 
 def test_same_seed_gives_the_same_sequence_and_another_seed_differs(branin_run):
-    again = minimize(branin, BRANIN_BOUNDS, n_initial=10, max_iter=6, batch_size=1,
-                     seed=0, settings=FAST)
+    again = minimize(on_branin(), loop(6), initial=10, seed=0)
     np.testing.assert_array_equal(again.X, branin_run.X[:16])
-    other = minimize(branin, BRANIN_BOUNDS, n_initial=10, max_iter=1, batch_size=1,
-                     seed=1, settings=FAST)
+    other = minimize(on_branin(), loop(1), initial=10, seed=1)
     assert not np.allclose(other.X[:10], branin_run.X[:10])
 
 
 def test_threshold_stops_the_loop(branin_run):
     threshold = 2.0
-    r = minimize(branin, BRANIN_BOUNDS, n_initial=10, max_iter=25, batch_size=1,
-                 seed=0, threshold=threshold,
-                 settings=FAST)
+    r = minimize(on_branin(), loop(25, threshold=threshold), initial=10, seed=0)
     assert r.stop_reason == "threshold" and r.converged and r.y_best < threshold
     first = int(np.argmax(branin_run.y < threshold))  # first row under it in the full run
     assert r.n_evaluations == first + 1
@@ -81,7 +86,7 @@ _RESUME_SCRIPT = textwrap.dedent("""
     import os, signal, sys
     import numpy as np
     sys.path.insert(0, {root!r})
-    from grassego.ego import EGOSettings, minimize
+    from grassego.ego import EGOLoop, EGOSettings, SearchProblem, minimize
 
     def main(state, kill_at):
         calls = []
@@ -97,8 +102,8 @@ _RESUME_SCRIPT = textwrap.dedent("""
             return y, ["ok" if v == v else "diverged" for v in y]
 
         settings = EGOSettings(raw_samples=32, num_restarts=2, mc_samples=32, failure_tol=1)
-        minimize(objective, [[-5, 10], [0, 15]], n_initial=8, max_iter=5, seed=3, batch_size=2,
-                 state_path=state, names=["a", "b"], settings=settings)
+        minimize(SearchProblem.box(objective, [[-5, 10], [0, 15]], ["a", "b"], settings),
+                 EGOLoop(max_iter=5, batch_size=2), initial=8, seed=3, state_path=state)
 
     if __name__ == "__main__":
         main(sys.argv[1], int(sys.argv[2]))
@@ -141,13 +146,13 @@ def _truncate_to_half(path: Path) -> None:
     path.write_bytes(data[:len(data) // 2])
 
 
-_DAMAGED = dict(n_initial=6, seed=7, batch_size=2, initial_chunks=2, settings=FAST)
+_DAMAGED = dict(initial=6, seed=7, initial_chunks=2)
 
 
 @pytest.fixture(scope="module")
 def damaged_reference():
     """The uninterrupted run the recovered runs must reproduce bit for bit."""
-    return minimize(branin, BRANIN_BOUNDS, max_iter=4, **_DAMAGED)
+    return minimize(on_branin(), loop(4, 2), **_DAMAGED)
 
 
 @pytest.mark.parametrize("stop,damage,restored", [
@@ -170,10 +175,10 @@ def test_a_damaged_history_is_restored_from_its_backup_and_ends_as_uninterrupted
         return branin(x)
 
     if stop == "finished":
-        minimize(branin, BRANIN_BOUNDS, max_iter=2, state_path=path, **_DAMAGED)
+        minimize(on_branin(), loop(2, 2), state_path=path, **_DAMAGED)
     else:
         with pytest.raises(RuntimeError, match="solver crashed"):
-            minimize(failing, BRANIN_BOUNDS, max_iter=4, state_path=path, **_DAMAGED)
+            minimize(on_branin(failing), loop(4, 2), state_path=path, **_DAMAGED)
     backup = tmp_path / "history.nc.bak"
     assert backup.is_file()
     if damage == "truncate":
@@ -182,7 +187,7 @@ def test_a_damaged_history_is_restored_from_its_backup_and_ends_as_uninterrupted
     else:  # the state after renaming the file to the backup, before the new file lands
         path.replace(backup)
     with caplog.at_level(logging.WARNING, logger="grassego.ego"):
-        r = minimize(branin, BRANIN_BOUNDS, max_iter=4, state_path=path, **_DAMAGED)
+        r = minimize(on_branin(), loop(4, 2), state_path=path, **_DAMAGED)
     warnings = [m for m in caplog.messages if "restored" in m]
     assert len(warnings) == 1 and re.search(restored, warnings[0]), caplog.messages
     np.testing.assert_array_equal(r.X, damaged_reference.X)
@@ -200,21 +205,16 @@ def test_a_damaged_history_is_restored_from_its_backup_and_ends_as_uninterrupted
 def test_a_history_and_backup_both_damaged_is_an_error_that_touches_neither(tmp_path):
     """Without the copy a finished run keeps (a run killed before it first finished)."""
     path, backup = tmp_path / "history.nc", tmp_path / "history.nc.bak"
-    minimize(branin, BRANIN_BOUNDS, n_initial=4, max_iter=0, batch_size=1, seed=0, state_path=path,
-             settings=FAST)
+    minimize(on_branin(), loop(0), initial=4, seed=0, state_path=path)
     (tmp_path / "history.nc.finished").unlink()
     _truncate_to_half(path)
     backup.write_text("not netcdf")
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     with pytest.raises(InputError, match=r"history\.nc: damaged .*history\.nc\.bak cannot be used"):
-        minimize(branin, BRANIN_BOUNDS, n_initial=4, max_iter=1, batch_size=1,
-                 seed=0, state_path=path,
-                 settings=FAST)
+        minimize(on_branin(), loop(1), initial=4, seed=0, state_path=path)
     backup.unlink()  # a damaged first write has no backup
     with pytest.raises(InputError, match=r"history\.nc\.bak cannot be used either \(no such"):
-        minimize(branin, BRANIN_BOUNDS, n_initial=4, max_iter=1, batch_size=1,
-                 seed=0, state_path=path,
-                 settings=FAST)
+        minimize(on_branin(), loop(1), initial=4, seed=0, state_path=path)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == {
         "history.nc": before["history.nc"]}
 
@@ -225,12 +225,12 @@ def test_a_finished_run_whose_history_and_backup_are_both_damaged_is_recovered(t
     the job starts. The copy kept when the run finished restores every evaluation, with one
     warning, and the run continues as an uninterrupted one would."""
     path = tmp_path / "history.nc"
-    first = minimize(branin, BRANIN_BOUNDS, max_iter=2, state_path=path, **_DAMAGED)
+    first = minimize(on_branin(), loop(2, 2), state_path=path, **_DAMAGED)
     assert (tmp_path / "history.nc.finished").read_bytes() == path.read_bytes()
     _truncate_to_half(path)
     (tmp_path / "history.nc.bak").write_text("not netcdf")
     with caplog.at_level(logging.WARNING, logger="grassego.ego"):
-        r = minimize(branin, BRANIN_BOUNDS, max_iter=4, state_path=path, **_DAMAGED)
+        r = minimize(on_branin(), loop(4, 2), state_path=path, **_DAMAGED)
     warnings = [m for m in caplog.messages if "restored" in m]
     assert len(warnings) == 1, caplog.messages
     assert re.search(r"restored 10 rows \(10 evaluated, 0 pending\) from history\.nc\.finished",
@@ -249,8 +249,7 @@ def test_failed_runs_are_kept_and_the_classifier_keeps_the_search_out_of_them(ca
         return y, ["ok" if v == v else "diverged" for v in y]
 
     with caplog.at_level(logging.INFO, logger="grassego.ego"):
-        r = minimize(objective, BRANIN_BOUNDS, n_initial=12, max_iter=20, batch_size=1,
-                     seed=2, settings=FAST)
+        r = minimize(on_branin(objective), loop(20), initial=12, seed=2)
     bad = np.isnan(r.y)
     assert bad[:12].any() and np.all(r.X[bad, 0] > 2.0)
     assert all(s == "diverged" for s, b_ in zip(r.status, bad) if b_)
@@ -272,9 +271,9 @@ def test_given_initial_design_is_not_re_evaluated_and_statuses_are_kept(tmp_path
         seen.append(x.copy())
         return branin(x), ["ok"] * len(x)
 
-    r = minimize(objective, BRANIN_BOUNDS, n_initial=99, max_iter=3, seed=0, batch_size=2,
-                 initial_X=x0, initial_y=y0, initial_status=status0, names=["x1", "x2"],
-                 state_path=tmp_path / "h.nc", settings=FAST)
+    problem = on_branin(objective, names=["x1", "x2"])
+    r = minimize(problem, loop(3, 2), initial=InitialRuns(x0, y0, status0), seed=0,
+                 state_path=tmp_path / "h.nc")
     assert len(seen) == 3 and all(s.shape == (2, 2) for s in seen)  # only the EGO batches
     np.testing.assert_array_equal(r.X[:8], x0)
     assert r.status[:2] == ["ok", "diverged"] and r.n_evaluations == 14
@@ -282,9 +281,8 @@ def test_given_initial_design_is_not_re_evaluated_and_statuses_are_kept(tmp_path
     assert list(ds["param"].values) == ["x1", "x2"]
     assert np.all(ds["wall_time"].values[8:] >= 0) and np.all(np.isnan(ds["wall_time"][:8]))
     with pytest.raises(InputError, match="initial design differs"):
-        minimize(objective, BRANIN_BOUNDS, n_initial=8, max_iter=4, batch_size=1,
-                 seed=0, initial_X=x0[::-1],
-                 names=["x1", "x2"], state_path=tmp_path / "h.nc", settings=FAST)
+        minimize(problem, loop(4), initial=InitialRuns(x0[::-1]), seed=0,
+                 state_path=tmp_path / "h.nc")
 
 
 def test_batches_are_distinct_points_and_initial_chunks_split_the_design():
@@ -294,8 +292,7 @@ def test_batches_are_distinct_points_and_initial_chunks_split_the_design():
         calls.append(len(x))
         return branin(x)
 
-    r = minimize(objective, BRANIN_BOUNDS, n_initial=9, max_iter=2, seed=5, batch_size=3,
-                 initial_chunks=3, settings=FAST)
+    r = minimize(on_branin(objective), loop(2, 3), initial=9, seed=5, initial_chunks=3)
     assert calls == [3, 3, 3, 3, 3]
     u = (r.X - BRANIN_BOUNDS[:, 0]) / np.ptp(BRANIN_BOUNDS, axis=1)
     for t in (1, 2):  # the picks of one batch see each other as pending: no near-duplicates
@@ -353,8 +350,8 @@ def test_trust_region_grows_shrinks_restarts_and_replays():
 def test_a_collapsed_trust_region_can_stop_the_run(caplog):
     settings = replace(FAST, tr_init=0.05, tr_min=0.05, failure_tol=1, stop_on_stall=True)
     with caplog.at_level(logging.WARNING, logger="grassego.ego"):
-        r = minimize(lambda x: np.ones(len(x)), BRANIN_BOUNDS, n_initial=6, max_iter=10,
-                     batch_size=1, seed=0, settings=settings)
+        r = minimize(on_branin(lambda x: np.ones(len(x)), settings), loop(10), initial=6,
+                     seed=0)
     assert r.stop_reason == "stalled"
     assert r.iteration.max() == 1
     assert any("trust region collapsed" in m for m in caplog.messages)
@@ -363,11 +360,9 @@ def test_a_collapsed_trust_region_can_stop_the_run(caplog):
 # -- errors, summaries, settings -------------------------------------------------------------------
 def test_resume_with_other_settings_names_the_file(tmp_path):
     path = tmp_path / "h.nc"
-    minimize(branin, BRANIN_BOUNDS, n_initial=4, max_iter=0, batch_size=1, seed=0, state_path=path,
-             settings=FAST)
+    minimize(on_branin(), loop(0), initial=4, seed=0, state_path=path)
     with pytest.raises(InputError, match=r"h\.nc.*seed 0.*seed 1"):
-        minimize(branin, BRANIN_BOUNDS, n_initial=4, max_iter=0, batch_size=1,
-                 seed=1, state_path=path)
+        minimize(on_branin(), loop(0), initial=4, seed=1, state_path=path)
     (tmp_path / "junk.nc").write_text("not netcdf")
     with pytest.raises(InputError, match="junk.nc"):
         read_history(tmp_path / "junk.nc")
@@ -375,16 +370,14 @@ def test_resume_with_other_settings_names_the_file(tmp_path):
 
 def test_objective_returning_the_wrong_count_is_an_error():
     with pytest.raises(GrassegoError, match="returned 1 values for 4 points"):
-        minimize(lambda x: np.zeros(1), BRANIN_BOUNDS, n_initial=4, max_iter=1, batch_size=1)
+        minimize(on_branin(lambda x: np.zeros(1)), loop(1), initial=4)
 
 
 def test_summarize_seeds_gathers_best_points_and_spread(tmp_path):
     paths = []
     for seed in (0, 1, 2):
         p = tmp_path / f"seed_{seed}.nc"
-        minimize(branin, BRANIN_BOUNDS, n_initial=5, max_iter=2, batch_size=1,
-                 seed=seed, state_path=p,
-                 settings=FAST)
+        minimize(on_branin(), loop(2), initial=5, seed=seed, state_path=p)
         paths.append(p)
     summary = summarize_seeds(paths)
     results = [result_from_history(p) for p in paths]
@@ -425,8 +418,8 @@ def test_log_transform_handles_outliers_and_keeps_delta_in_the_history():
         return np.where(x[:, 0] > 0.85, 50.0, base)  # a plateau of 'failed-like' outliers
 
     bounds = np.array([[0.0, 1.0], [0.0, 1.0]])
-    res = minimize(objective, bounds, n_initial=10, max_iter=15, batch_size=1,
-                   seed=3, settings=FAST)
+    res = minimize(SearchProblem.box(objective, bounds, settings=FAST), loop(15), initial=10,
+                   seed=3)
     assert res.y_best < 0.012
     assert np.allclose(res.y, objective(res.X))  # the history keeps Δ, not log Δ
 
@@ -465,13 +458,13 @@ def test_minimize_searches_in_the_given_space_and_keeps_parameter_units(tmp_path
         return 0.01 + 50 * np.abs(m - 0.07) + 0.002 * (x[:, 0] - 8.0) ** 2
 
     space = search_space(bounds, names, "mean_chi", e_mean)
-    r = minimize(valley, bounds, n_initial=12, max_iter=12, seed=0, batch_size=2, names=names,
-                 space=space, settings=FAST, state_path=tmp_path / "h.nc")
+    r = minimize(SearchProblem.box(valley, bounds, names, FAST, space), loop(12, 2), initial=12,
+                 seed=0, state_path=tmp_path / "h.nc")
     assert np.all(r.X >= bounds[:, 0]) and np.all(r.X <= bounds[:, 1])
     assert r.y_best < 0.03
     assert read_history(tmp_path / "h.nc")["bounds"].values.tolist() == bounds.tolist()
     with pytest.raises(ValueError, match="other bounds"):
-        minimize(valley, bounds * 1.01, n_initial=4, max_iter=0, batch_size=1, space=space)
+        SearchProblem.box(valley, bounds * 1.01, space=space)
 
 
 def test_principal_axes_follow_a_diagonal_valley_and_need_enough_points():

@@ -5,7 +5,7 @@ The initial effective temperature comes from the reference file's first ``pe`` f
 at least ``c0, s_y, beta, E0`` (any per-run model constant of ``grassego.stz.PER_RUN_FIELDS`` may
 be added as a column) and one row per run. The runs go through
 :class:`grassego.calibration.Calibration`, as the workflow's do: the same solver defaults
-(:class:`~grassego.calibration.SolverSettings`), the torch path single-threaded on the CPU, and
+(:class:`~grassego.solver_settings.SolverSettings`), the torch path single-threaded on the CPU, and
 runs that never yielded marked ``elastic``. The output follows the runs contract of
 :mod:`grassego.fields`.
 """
@@ -19,11 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from grassego.calibration import DEVICES, DTYPES, Calibration, SolverSettings
-from grassego.config import cell_problems
+from grassego.calibration import Calibration
 from grassego.errors import InputError, option_error
 from grassego.fields import read_reference, write_runs
 from grassego.objective import ObjectiveConfig
+from grassego.solver_settings import DEVICES, DTYPES, SolverSettings, cell_problems
 from grassego.status import RUN_STATUS
 from grassego.stz import PER_RUN_FIELDS, REQUIRED_PARAMS, ModelConstants
 from grassego.stz.constants import DYNAMICS

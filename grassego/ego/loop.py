@@ -1,10 +1,11 @@
 """The EGO loop (paper Algorithm 1, with a trust region and noise-aware acquisition).
 
-:func:`minimize` runs on any ``objective`` mapping a ``(q, d)`` array of parameter sets to ``q``
-values of Δ (NaN/inf for failed evaluations, optionally with a status string per point): an
-initial design (given, or a space-filling one), then until ``min Δ < threshold`` or
-``max_iter`` iterations: propose ``q`` points (:func:`grassego.ego.propose.propose`), evaluate
-them, update the trust region (:mod:`grassego.ego.trust_region`).
+:func:`minimize` runs on any problem (:class:`grassego.ego.problem.SearchProblem`: an
+objective mapping a ``(q, d)`` array of parameter sets to ``q`` values of Δ, NaN/inf for failed
+evaluations, optionally with a status string per point): initial runs (given, or a
+space-filling design), then until ``min Δ < threshold`` or ``max_iter`` iterations: propose
+``q`` points (:func:`grassego.ego.propose.propose`), evaluate them, update the trust region
+(:mod:`grassego.ego.trust_region`).
 
 The history (:mod:`grassego.ego.history`) is rewritten atomically when a batch is proposed
 (rows "pending") and after each objective call, the previous version kept as a backup; a second
@@ -22,23 +23,20 @@ import os
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from grassego.design import check_bounds, from_unit, latin_hypercube, sobol, split_batches
+from grassego.design import from_unit, latin_hypercube, sobol, split_batches
 from grassego.ego.history import History
+from grassego.ego.problem import InitialRuns, Objective, SearchProblem
 from grassego.ego.propose import propose
 from grassego.ego.results import EGOResult, result_of
-from grassego.ego.settings import EGOSettings
-from grassego.ego.space import SearchSpace
+from grassego.ego.settings import EGOLoop, EGOSettings
 from grassego.ego.trust_region import replay
 from grassego.errors import GrassegoError, InputError
 from grassego.status import scored_statuses
 
 log = logging.getLogger(__name__)
-
-Objective = Callable[[np.ndarray], Any]
 
 
 def _call_objective(objective: Objective, x: np.ndarray) -> tuple[np.ndarray, list[str], float]:
@@ -89,75 +87,56 @@ def _check_resume(h: History, bounds: np.ndarray, names: list[str], seed: int,
         raise InputError(h.path, "cannot resume this EGO history: " + "; ".join(problems))
 
 
-def _initial_rows(h: History, n_initial: int, seed: int, settings: EGOSettings,
-                  initial_X: np.ndarray | None, initial_y: np.ndarray | None,
-                  initial_status: Sequence[str] | None) -> None:
+def _initial_rows(h: History, initial: int | InitialRuns, seed: int,
+                  settings: EGOSettings) -> None:
     d = h.bounds.shape[0]
-    if initial_X is None:
-        if n_initial < 1:
-            raise ValueError(f"n_initial must be >= 1, got {n_initial}")
+    if not isinstance(initial, InitialRuns):
+        if initial < 1:
+            raise ValueError(f"the initial design needs >= 1 point, got {initial}")
         design = latin_hypercube if settings.design == "lhs" else sobol
-        h.add(design(n_initial, h.bounds, seed), iteration=0)
+        h.add(design(initial, h.bounds, seed), iteration=0)
         return
-    if initial_X.shape[1] != d or initial_X.shape[0] < 1:
-        raise ValueError(f"initial_X must have shape (n, {d}), got {initial_X.shape}")
-    if initial_y is None:
-        h.add(initial_X, iteration=0)
+    if initial.X.shape[1] != d or initial.X.shape[0] < 1:
+        raise ValueError(f"initial X must have shape (n, {d}), got {initial.X.shape}")
+    if initial.y is None:
+        h.add(initial.X, iteration=0)
         return
-    y0 = np.asarray(initial_y, dtype=np.float64).ravel()
-    if y0.size != initial_X.shape[0]:
-        raise ValueError(f"initial_y has {y0.size} values for {initial_X.shape[0]} points")
-    if initial_status is not None and len(initial_status) != y0.size:
-        raise ValueError(f"initial_status has {len(initial_status)} entries for {y0.size} points")
-    h.add(initial_X, iteration=0, y=y0, status=scored_statuses(y0, initial_status))
+    h.add(initial.X, iteration=0, y=initial.y, status=scored_statuses(initial.y, initial.status))
 
 
-def minimize(objective: Objective, bounds: np.ndarray | Sequence[Sequence[float]], *,
-             n_initial: int, max_iter: int, batch_size: int, threshold: float | None = None,
+def minimize(problem: SearchProblem, loop: EGOLoop, *, initial: int | InitialRuns,
              seed: int = 0, state_path: str | os.PathLike | None = None,
-             names: Sequence[str] | None = None, initial_X: np.ndarray | None = None,
-             initial_y: np.ndarray | None = None, initial_status: Sequence[str] | None = None,
-             initial_chunks: int | None = None, space: SearchSpace | None = None,
-             settings: EGOSettings = EGOSettings(),
-             units: Sequence[str] | None = None) -> EGOResult:
-    """Minimise ``objective`` over the box ``bounds``.
+             initial_chunks: int | None = None) -> EGOResult:
+    """Minimise ``problem.objective`` over ``problem.bounds`` (:class:`SearchProblem`: the
+    objective, the coordinates the surrogate and trust region work in, the parameters' names
+    and units recorded in the history, the optimiser's settings).
 
-    ``objective(X)`` takes a ``(q, d)`` array and returns ``q`` values (NaN/inf = failed), or a
-    pair ``(values, statuses)`` with one status string per point (``"ok"``, ``"diverged"``, ...).
-    ``n_initial``: size of the space-filling design (``settings.design``); ignored when
-    ``initial_X`` is given: those points seed the history (with ``initial_y`` and optional
-    ``initial_status`` if already evaluated elsewhere, otherwise they are evaluated first).
-    ``initial_chunks``: split the design's evaluation into that many objective calls (default one).
-    ``max_iter``: iterations (objective calls of ``batch_size`` points) after the design.
-    ``threshold``: stop once the best finite Δ is below it. ``space``: the coordinates the
-    surrogate and trust region work in (:mod:`grassego.ego.space`; default the box
-    ``bounds``). ``units``: each parameter's unit, recorded in the history (``param_units``).
-    ``state_path``: NetCDF history file,
-    created or resumed. Same arguments and seed → identical sequence of X. An exception raised
-    by the objective propagates; the rows it was evaluating stay "pending" in the file and are
-    evaluated first when the run is resumed.
+    ``loop``: ``max_iter`` iterations (objective calls of ``batch_size`` points) after the
+    initial runs, or fewer once the best finite Δ is below ``threshold`` (its ``seeds`` are
+    the workflow's; this run's is ``seed``). ``initial``: the size of a space-filling design
+    (``problem.settings.design``) drawn from ``seed``, or the given :class:`InitialRuns`
+    (evaluated first unless their values are given); ``initial_chunks``: split their
+    evaluation into that many objective calls (default one). ``state_path``: NetCDF history
+    file, created or resumed. Same arguments and seed → identical sequence of X. An exception
+    raised by the objective propagates; the rows it was evaluating stay "pending" in the file
+    and are evaluated first when the run is resumed.
     """
-    b = check_bounds(bounds)
-    d = b.shape[0]
-    space = SearchSpace(b) if space is None else space
-    if not np.array_equal(space.bounds, b):
-        raise ValueError("the search space was built for other bounds")
-    names = [f"x{i}" for i in range(d)] if names is None else [str(n) for n in names]
-    if len(names) != d:
-        raise ValueError(f"{len(names)} names for {d} parameters")
-    if batch_size < 1 or max_iter < 0:
-        raise ValueError(f"need batch_size >= 1 and max_iter >= 0, got {batch_size}, {max_iter}")
-    x0 = None if initial_X is None else np.atleast_2d(np.asarray(initial_X, dtype=np.float64))
+    objective, b, names, settings = (problem.objective, problem.bounds, list(problem.names),
+                                     problem.settings)
+    space, d = problem.space, b.shape[0]
+    max_iter, batch_size, threshold = loop.max_iter, loop.batch_size, loop.threshold
+    x0 = initial.X if isinstance(initial, InitialRuns) else None
+    units = None if problem.units is None else list(problem.units)
     path = None if state_path is None else Path(state_path)
     h = None if path is None else History.resume(path)
     if h is not None:
         _check_resume(h, b, names, seed, x0)
         log.info("EGO seed %d: resuming %s with %d rows (%d pending)", seed, path, h.y.size,
                  h.pending().size)
-        h.units = h.units if units is None else [str(u) for u in units]
+        h.units = h.units if units is None else units
     else:
         h = History(b, names, seed, path, units)
-        _initial_rows(h, n_initial, seed, settings, x0, initial_y, initial_status)
+        _initial_rows(h, initial, seed, settings)
         h.write()
     _evaluate_pending(h, objective, initial_chunks if int(h.iteration.max()) == 0 else None)
 

@@ -23,9 +23,10 @@ class EGOLoop:
     """The ``ego`` keys that set what runs rather than how the optimiser searches: ``seeds``,
     the independent replicates (one EGO job and one initial design each); ``max_iter``,
     iterations per seed after the initial design; ``batch_size``, points per iteration (q);
-    ``threshold``, stop a seed once its best Δ is below it (None: never). The last three are
-    :func:`grassego.ego.minimize` arguments. :data:`BUDGET_KEYS` only extend or shorten a run:
-    changing them continues a seed's history instead of starting a new one."""
+    ``threshold``, stop a seed once its best Δ is below it (None: never). With a
+    :class:`grassego.ego.SearchProblem`, what :func:`grassego.ego.minimize` takes.
+    :data:`BUDGET_KEYS` only extend or shorten a run: changing them continues a seed's history
+    instead of starting a new one."""
 
     seeds: tuple[int, ...] = (0, 1)
     max_iter: int = 80
@@ -90,7 +91,8 @@ class EGOSettings:
         ``search_space``: ``mean_chi`` searches (β, E0) as (β, m = β (Ē − E0)), where the
         STZ objective's valleys are axis-aligned (:mod:`grassego.ego.space`; used when both are
         calibrated), ``box`` the parameters themselves. The caller builds the space
-        (:func:`grassego.ego.search_space`) and passes it to :func:`grassego.ego.minimize`.
+        (:func:`grassego.ego.search_space`) and passes it to :func:`grassego.ego.minimize` in
+        its :class:`grassego.ego.SearchProblem` (the calibration's: :mod:`grassego.problem`).
     Loop
         ``design``: initial design when none is given; ``stop_on_stall``: end the run when the
         trust region collapses instead of restarting it; ``log_every``: iterations between
@@ -137,7 +139,7 @@ class EGOSettings:
     @classmethod
     def from_config(cls, ego: Mapping[str, Any]) -> "EGOSettings":
         """From the workflow config's ``ego`` section: its loop keys (:data:`LOOP_KEYS`) are
-        :func:`grassego.ego.minimize` arguments, ``kernel`` and ``y_transform`` go to ``gp``,
+        :class:`EGOLoop`'s, ``kernel`` and ``y_transform`` go to ``gp``,
         every other key is a field of this class."""
         gp = GPConfig(**{k: ego[k] for k in GP_KEYS if k in ego})
         return cls.from_mapping({**{k: v for k, v in ego.items()

@@ -14,6 +14,7 @@ import json
 # `conda env export`, and fail where conda is absent.) docs/workflow.md, "Software deployment".
 ENV = "../../envs/grassego.yaml"
 
+from grassego.config import calibration_sections
 from grassego.uncertainty import FIGURES as UNCERTAINTY_FIGURES
 
 RESULTS = config["results"]
@@ -38,10 +39,8 @@ def canonical(obj):
     return json.dumps(obj)
 
 
-# What turns a parameter vector into delta: grassego.calibration.Calibration.from_config's input.
-CALIBRATION = canonical(
-    {k: config.get(k, {}) for k in ("parameters", "fixed", "objective", "solver")}
-)
+# What turns a parameter vector into delta: grassego.problem.Problem.from_config's input.
+CALIBRATION = canonical(calibration_sections(config))
 
 
 REF = config["reference"]

@@ -1,0 +1,87 @@
+"""The calibration problem of a workflow config, built once: what the rule scripts that run the
+solver (simulate, ego, uncertainty, report), the benchmarks and the tests start from.
+
+:class:`Problem` gathers the calibrated parameters' names and bounds (the config's
+``parameters`` section, in its order), the :class:`grassego.calibration.Calibration` that
+turns a parameter vector into Δ (with the ``fixed`` values, the ``objective`` and the
+``solver``), the coordinates the optimiser searches in and its settings (the ``ego``
+section), and the job's thread count. It is the :class:`grassego.ego.SearchProblem` that
+:func:`grassego.ego.minimize` takes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+import torch
+import xarray as xr
+
+from grassego.calibration import Calibration, ego_state_path
+from grassego.design import parameter_box
+from grassego.ego import EGOSettings, InitialRuns, SearchProblem, search_space
+from grassego.tables import read_table
+
+
+@dataclass(frozen=True, eq=False)
+class Problem(SearchProblem):
+    """A :class:`grassego.ego.SearchProblem` whose objective is ``calibration.evaluate``;
+    ``threads``: the CPU threads its runs and GP fits use; ``config``: the sections it was
+    built from (``calibration``, ``ego``), which name its EGO histories
+    (:meth:`state_path`)."""
+
+    calibration: Calibration
+    threads: int
+    config: Mapping[str, Mapping[str, Any]]
+
+    @classmethod
+    def from_config(cls, reference: xr.Dataset, calibration: Mapping[str, Any],
+                    ego: Mapping[str, Any] | None = None, threads: int = 1) -> "Problem":
+        """The problem of ``reference`` (a reference fields dataset) under the config sections
+        ``calibration`` (:func:`grassego.config.calibration_sections`) and ``ego`` (the ``ego``
+        section or the part of it a step reads; None: the defaults), on ``threads`` CPU
+        threads: torch's thread count is set to it here (the GP fits; the fused solver takes
+        it per call)."""
+        ego = {} if ego is None else dict(ego)
+        torch.set_num_threads(threads)
+        calib = Calibration.from_config(reference, calibration, threads=threads)
+        names, bounds = parameter_box(calibration["parameters"])
+        settings = EGOSettings.from_config(ego)
+        space = search_space(bounds, names, settings.search_space,
+                             e_mean=float(calib.pe0.mean()),
+                             energy_unit=calib.units.label("energy"))
+        return cls(objective=calib.evaluate, space=space, names=tuple(names),
+                   units=tuple(calib.units.parameter_names(names)), settings=settings,
+                   calibration=calib, threads=threads,
+                   config={"calibration": dict(calibration), "ego": ego})
+
+    @property
+    def fixed(self) -> Mapping[str, float]:
+        """The held parameter values (the config's ``fixed`` section)."""
+        return self.calibration.fixed
+
+    def read_training(self, path: str | Path, seed: int) -> pd.DataFrame:
+        """The rows of EGO seed ``seed`` in the initial training table ``path`` (the collect
+        step's CSV: columns ``seed``, the parameters, ``delta``, ``status``, …)."""
+        table = read_table(path, text=["status"],
+                           required=["seed", *self.names, "delta", "status"])
+        return table[table["seed"] == seed]
+
+    def initial_runs(self, training: pd.DataFrame) -> InitialRuns:
+        """The evaluated runs of a training table (:meth:`read_training`) an EGO seed starts
+        from."""
+        return InitialRuns(training[list(self.names)].to_numpy(), training["delta"].to_numpy(),
+                           training["status"].tolist())
+
+    def state_path(self, result: str | Path, training: pd.DataFrame, seed: int) -> Path:
+        """Where the EGO history of ``seed`` starting from ``training`` lives, beside its
+        result file ``result`` (:func:`grassego.calibration.ego_state_path`)."""
+        return ego_state_path(result, self.calibration.reference, training,
+                              self.config["calibration"], self.config["ego"], seed)
+
+    def describe(self) -> str:
+        """One line: the parameters, the fixed values and the search coordinates."""
+        fixed = f", fixed {dict(self.fixed)}" if self.fixed else ""
+        return f"calibrating {list(self.names)}{fixed} in {self.space.describe()}"
