@@ -286,7 +286,7 @@ def test_a_second_run_on_the_same_results_directory_is_refused(tmp_path: Path, l
     """Two working directories, one absolute results directory: while a run holds it (here a
     stand-in process), a real run stops before any job, naming the directory and the holder."""
     config = _config(tmp_path, max_iter=1)
-    results = tmp_path / "shared" / "results"
+    results = tmp_path / "common" / "results"
     cfg = yaml.safe_load(config.read_text())
     cfg["results"] = str(results)
     config.write_text(yaml.safe_dump(cfg))
