@@ -8,3 +8,7 @@ CuZr data), ``stz`` (batched continuum solver), ``coarse_grain`` and ``ingest`` 
 """
 
 __version__ = "0.1.0"
+
+from grassego import cpu_paths  # noqa: E402  (before numpy, scipy and torch load)
+
+cpu_paths.pin()
