@@ -6,8 +6,9 @@ own vectorised kernels (AVX-512, AVX2 or plain), Intel MKL's BLAS and LAPACK (to
 algebra: the Grassmann distances, the GP's Cholesky factors) and OpenBLAS (numpy's and scipy's:
 the acquisition optimiser). Each path rounds differently; measured on the default CuZr case, a
 different MKL path changes Δ of a parameter set in its last bit, and torch's, MKL's or
-OpenBLAS's path each change the EGO's proposals from the first iteration on, so that two machines
-end their 320 EGO evaluations in different optima (0.0883 against 0.0887). Pinning each library to
+OpenBLAS's path each change the EGO's proposals from the first iteration on: with the same code
+and packages, the default case's seed-0 optimum recorded on an AMD EPYC machine (Δ 0.0887) came
+out 0.0883 on an Intel Xeon. Pinning each library to
 its portable path (:data:`PINNED`) makes Δ and the EGO history independent of the x86-64
 processor; grassego's own Numba solver compiles for the host but gives the same bits on any
 target (it uses no fast-math reordering). Other architectures (ARM) round differently still.
