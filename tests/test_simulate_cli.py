@@ -12,20 +12,25 @@ import yaml
 from grassego.cli import main
 from grassego.fields import build_reference, read_runs, write_reference
 from grassego.status import RUN_STATUS
-from grassego.units import Units
+from grassego.units import PHYSICAL, Units
 
 
-@pytest.fixture()
-def reference(tmp_path):
-    """A small reference file: a 8 × 8 energy field, initial and final frames."""
+def _small_reference(path, units: Units = PHYSICAL):
+    """A small reference file at ``path``: a 8 × 8 energy field, initial and final frames, in
+    the unit system ``units``."""
     rng = np.random.default_rng(3)
     pe0 = -3.362 + 1e-3 * rng.random((8, 8))
     pe = np.stack([pe0, pe0 + 2e-3])
     x = (np.arange(8) + 0.5) * 50.0
     ds = build_reference(pe=pe, exy=np.zeros_like(pe), strain=np.array([0.0, 0.5]), x=x, y=x,
                          strain_ss=np.linspace(0, 0.5, 6), stress_strain=np.zeros(6),
-                         shear_convention="engineering")
-    return write_reference(ds, tmp_path / "ref.nc")
+                         shear_convention="engineering", units=units)
+    return write_reference(ds, path)
+
+
+@pytest.fixture()
+def reference(tmp_path):
+    return _small_reference(tmp_path / "ref.nc")
 
 
 def test_simulate_writes_runs_file(reference, tmp_path, caplog):
@@ -147,16 +152,9 @@ def test_bad_reference_is_a_clear_error(tmp_path, capsys):
 
 @pytest.fixture()
 def lj_reference(tmp_path):
-    """The 8 × 8 reference of :func:`reference`'s values labelled as a 2-D reduced-LJ
-    reference, as `grassego ingest --units lj` labels one."""
-    rng = np.random.default_rng(3)
-    pe0 = -3.362 + 1e-3 * rng.random((8, 8))
-    pe = np.stack([pe0, pe0 + 2e-3])
-    x = (np.arange(8) + 0.5) * 50.0
-    ds = build_reference(pe=pe, exy=np.zeros_like(pe), strain=np.array([0.0, 0.5]), x=x, y=x,
-                         strain_ss=np.linspace(0, 0.5, 6), stress_strain=np.zeros(6),
-                         shear_convention="engineering", units=Units("lj", 2))
-    return write_reference(ds, tmp_path / "lj_ref.nc")
+    """The small reference's values labelled as a 2-D reduced-LJ reference, as `grassego
+    ingest --units lj` labels one."""
+    return _small_reference(tmp_path / "lj_ref.nc", Units("lj", 2))
 
 
 #: An LJ case's workflow config: its units, the dimensional constants in them, a short run, the
