@@ -201,6 +201,21 @@ def test_distance_cli_zero_field_is_farthest_not_nearest(cuzr_reference_path, tm
     assert out["d_field"] == 0.0 and out["ranks_a"] == [0] * 9
 
 
+def test_distance_cli_json_gives_a_failed_runs_distances_as_null(cuzr, cuzr_reference_path,
+                                                                 tmp_path, capsys):
+    runs = _runs_from_reference(cuzr, [1.0, 1.0], [0.0, 0.0])
+    runs["status"].values[1] = RUN_STATUS["diverged"]
+    write_netcdf(runs, tmp_path / "runs.nc")
+    assert main(["distance", str(cuzr_reference_path), str(tmp_path / "runs.nc"), "--json"]) == 0
+
+    def strict(name):
+        raise ValueError(f"{name} is not JSON")
+
+    out = json.loads(capsys.readouterr().out, parse_constant=strict)
+    assert out["total"][1] is None and out["d_field"][1] is None
+    assert out["per_snapshot"][1] == [None] * 9 and out["total"][0] == pytest.approx(0.0)
+
+
 def test_distance_cli_bad_file(tmp_path, cuzr_reference_path, capsys):
     bad = tmp_path / "bad.nc"
     bad.write_text("not netcdf")

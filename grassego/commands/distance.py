@@ -58,10 +58,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _clean(x):
+    """``x`` (a JSON-able value) with every NaN as None (JSON's null: a failed run's distances)."""
     if isinstance(x, float):
         return None if math.isnan(x) else x
     if isinstance(x, list):
         return [_clean(v) for v in x]
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
     return x
 
 
