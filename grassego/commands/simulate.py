@@ -82,8 +82,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "backend runs single-threaded on the CPU, so that its results do not "
                         "depend on the thread count")
     p.add_argument("--constant", action="append", default=[], metavar="NAME=VALUE",
-                   help="override a ModelConstants field for the whole batch (repeatable), "
-                        "e.g. --constant max_strain=0.1 --constant n_frames=20")
+                   help="override a ModelConstants field for the whole batch (repeatable; "
+                        "in place of that constant of --config's solver.constants), e.g. "
+                        "--constant max_strain=0.1 --constant n_frames=20")
     p.set_defaults(func=run, reads=("reference", "params", "config"), writes=("out",))
 
 
