@@ -13,11 +13,11 @@ elastic slope against the solver's, and a box in which at least one run can star
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from grassego.errors import ConfigError, GrassegoError
+from grassego.errors import ConfigError, GrassegoError, option_error
 from grassego.solver_settings import SolverSettings, cell_problems, units_problems
 from grassego.units import case_units
 
@@ -27,6 +27,8 @@ REQUIRED_PARAMETERS = ("c0", "s_y", "beta", "E0")
 POSITIVE_PARAMETERS = ("c0", "s_y", "beta")
 #: Longest file or directory name (bytes) that common file systems (ext4, XFS, NTFS) allow.
 NAME_MAX = 255
+#: The workflow's config schema (the repository's, beside the package).
+SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
 
 
 #: The config sections that turn a parameter vector into Δ (:class:`grassego.problem.Problem`;
@@ -75,39 +77,106 @@ def validate_schema(config: dict, schema: str | Path) -> None:
         raise ConfigError(f"{key}: {err.message}{hint}") from None
 
 
-def check_workflow_config(config: dict, configfiles: Sequence[str | Path], schema: str | Path,
-                          root: str | Path = ".") -> None:
-    """Everything the Snakefile checks before any job, in order: each config file read strictly
-    (a repeated key or section is an error naming the file and line: Snakemake itself keeps the
-    last), the schema (:func:`validate_schema`, filling defaults into ``config``), then
-    :func:`check_config` from ``root``. Raises :class:`ConfigError`."""
+def schema_path(user: str, schema: Path = SCHEMA) -> Path:
+    """``schema`` (the workflow's, :data:`SCHEMA`), or a :class:`ConfigError` saying that
+    ``user`` (a command) needs it there."""
+    if not schema.is_file():
+        raise ConfigError(f"{schema}: no config schema there; {user} needs the repository's "
+                          "workflow/ beside the package")
+    return schema
+
+
+def read_config_file(path: str | Path) -> dict:
+    """One config file read strictly: a repeated key or section is an error naming the file
+    and line (Snakemake itself keeps the last), and so is a file without sections. Raises
+    :class:`ConfigError`."""
     from grassego.errors import InputError
     from grassego.strict_yaml import load_yaml
 
     try:
-        for path in configfiles:
-            content = load_yaml(path)
-            if not isinstance(content, dict) or not content:
-                raise InputError(path, "holds no config sections (an empty file, or not a "
-                                       "mapping): nothing of the case it should set would be "
-                                       "set; give at least results and reference")
+        content = load_yaml(path)
+        if not isinstance(content, dict) or not content:
+            raise InputError(path, "holds no config sections (an empty file, or not a "
+                                   "mapping): nothing of the case it should set would be "
+                                   "set; give at least results and reference")
     except InputError as exc:
         raise ConfigError(str(exc)) from None
+    return content
+
+
+def read_workflow_config(path: str | Path, user: str) -> dict:
+    """The config file ``path`` as the workflow sees it when it is the only ``--configfile``:
+    read strictly (:func:`read_config_file`), the schema's defaults filled in, and checked
+    within itself (:func:`config_problems`: every settings class built from its section). For
+    a command (``user``) that computes what the workflow computes; the files the config names
+    and its results directory are not checked (they are relative to the workflow's working
+    directory). Raises :class:`ConfigError`, each line naming the file and the key."""
+    config = read_config_file(path)
+    try:
+        validate_schema(config, schema_path(user))
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    problems = list(config_problems(config))
+    if problems:
+        raise ConfigError("\n".join(f"{path}: {p}" for p in problems))
+    return config
+
+
+def overridden(section: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+    """A config ``section`` with the values of ``given`` (a command's options, None where not
+    given) in place of its own: the settings a command builds, the workflow's unless an option
+    says otherwise."""
+    return {**section, **{k: v for k, v in given.items() if v is not None}}
+
+
+def command_settings(build: Callable[[Mapping[str, Any]], Any], config: Mapping[str, Any],
+                     key: str, given: Mapping[str, Any], path: str | Path | None,
+                     options: Mapping[str, str] = {}) -> Any:
+    """The settings a command builds with ``build`` (a settings class's ``from_config``) from
+    the section ``key`` of ``config`` (read from ``path`` by :func:`read_workflow_config`;
+    empty and None without one) with the options ``given`` in place (:func:`overridden`). A
+    rejection (``"name: problem"``, where the values clash) is a :class:`GrassegoError` naming
+    the option (``options[name]``, else ``--name``) where it was given, else the file and key."""
+    try:
+        return build(overridden(_section(config, key), given))
+    except ValueError as exc:
+        name = str(exc).partition(":")[0]
+        from_file = {name: f"{path}: {key}.{name}"} if path and given.get(name) is None else {}
+        raise option_error(exc, {**options, **from_file}) from None
+
+
+def check_workflow_config(config: dict, configfiles: Sequence[str | Path], schema: str | Path,
+                          root: str | Path = ".") -> None:
+    """Everything the Snakefile checks before any job, in order: each config file read strictly
+    (:func:`read_config_file`), the schema (:func:`validate_schema`, filling defaults into
+    ``config``), then :func:`check_config` from ``root``. Raises :class:`ConfigError`."""
+    for path in configfiles:
+        read_config_file(path)
     validate_schema(config, schema)
     check_config(config, root)
 
 
 def check_config(config: Mapping[str, Any], root: str | Path = ".") -> None:
     """Raise :class:`ConfigError` listing every inconsistency of a schema-valid config."""
-    problems = [*_parameter_problems(config), *_settings_problems(config),
-                *_solver_problems(config), *_reference_problems(config, root),
-                *_report_problems(config), *_results_problems(config, root)]
-    if config["design"]["n_batches"] > config["design"]["n_samples"]:
-        problems.append("design.n_batches: more batches than samples")
+    problems = [*config_problems(config), *_reference_problems(config, root),
+                *_results_problems(config, root)]
     if not problems:
         problems += _data_problems(config, root)
     if problems:
         raise ConfigError("\n".join(problems))
+
+
+def config_problems(config: Mapping[str, Any]) -> Iterator[str]:
+    """The inconsistencies of a schema-valid config within itself, one line each naming the
+    key: parameters and fixed values, every settings class (:func:`_settings_problems`), the
+    solver's constants and strains, the report's comparisons, the design's batches; not the
+    files it names nor the results directory (:func:`check_config` adds those)."""
+    yield from _parameter_problems(config)
+    yield from _settings_problems(config)
+    yield from _solver_problems(config)
+    yield from _report_problems(config)
+    if config["design"]["n_batches"] > config["design"]["n_samples"]:
+        yield "design.n_batches: more batches than samples"
 
 
 def _parameter_problems(config: Mapping[str, Any]) -> Iterator[str]:

@@ -26,6 +26,7 @@ and an ``lj_units`` attribute naming ε, σ, ε/σ², ε/k_B, ...):
     - optionally the distances ``d_field(run)``, ``d_stress(run)``, ``delta(run)``,
       ``d_snapshot(run, snapshot)``.
 
+A runs file keeps the precision its runs were computed and scored in (:func:`encoding_for`).
 Every write goes to a temporary file that is renamed into place (see :mod:`grassego.atomic`).
 """
 
@@ -45,7 +46,8 @@ from grassego.units import PHYSICAL, Units, case_units
 
 SHEAR_CONVENTIONS = ("engineering", "tensor")
 
-#: Variables stored as float32 and compressed; coordinates stay float64.
+#: Variables stored as float32 and compressed (but not a runs dataset's: :func:`encoding_for`);
+#: coordinates stay float64.
 _COMPRESS = {"zlib": True, "complevel": 4, "shuffle": True}
 _FLOAT32_VARS = ("pe", "exy", "chi", "t_eff", "stress_strain", "tau_mean", "d2min")
 
@@ -260,10 +262,14 @@ def load_netcdf(path: str | os.PathLike) -> xr.Dataset:
 
 
 def encoding_for(ds: xr.Dataset) -> dict[str, dict]:
-    """Per-variable NetCDF encoding: float32 + zlib for the big fields."""
+    """Per-variable NetCDF encoding: float32 + zlib for the big fields, except in a runs
+    dataset (``grassego_kind`` ``runs``), which keeps the precision its runs were computed and
+    scored in (float32 fields of a float32 solver, float64 grid-mean stresses), so that Δ
+    computed from the file is the Δ the runs got, to the last bit."""
     enc: dict[str, dict] = {}
+    runs = ds.attrs.get("grassego_kind") == "runs"
     for name, var in ds.data_vars.items():
-        if name in _FLOAT32_VARS or (var.dtype.kind == "f" and var.ndim >= 3):
+        if not runs and (name in _FLOAT32_VARS or (var.dtype.kind == "f" and var.ndim >= 3)):
             enc[name] = {"dtype": "float32", **_COMPRESS}
         elif var.dtype.kind in "fiu" and var.ndim >= 1:
             enc[name] = dict(_COMPRESS)

@@ -112,8 +112,8 @@ import xarray as xr
 import yaml
 
 from grassego.atomic import write_text_atomic
-from grassego.config import check_config, validate_schema
-from grassego.errors import GrassegoError, InputError
+from grassego.config import SCHEMA, check_config, schema_path, validate_schema
+from grassego.errors import InputError
 from grassego.fidelity import stress_features
 from grassego.fields import read_reference, reference_cell, reference_units
 from grassego.plausibility import check_reference
@@ -126,8 +126,6 @@ from grassego.units import PHYSICAL
 #: configs for physical-unit (metal or real) data only.
 UNITS = PHYSICAL
 
-#: The workflow's config schema (the repository's, beside the package).
-SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
 #: The elastic fit uses the stress–strain points before τ first exceeds this fraction of its peak.
 ELASTIC_FIT_FRACTION = 0.3
 #: Fewest stress–strain points the elastic fit accepts.
@@ -587,10 +585,7 @@ def init_config(ref: str, out: str, force: bool = False, accept_unusual: bool = 
     ``out`` is kept unless ``force``; ``accept_unusual`` writes ``reference.accept_unusual``."""
     if Path(out).exists() and not force:
         raise InputError(out, "exists; pass --force to replace it")
-    if not SCHEMA.is_file():
-        raise GrassegoError(f"{SCHEMA}: no config schema there; init-config needs the "
-                            "repository's config/ beside the package")
-    schema = load_yaml(SCHEMA)
+    schema = load_yaml(schema_path("init-config", SCHEMA))
     derivation = derive(ref, out, schema, accept_unusual)
     text = config_text(derivation)
     parsed = yaml.safe_load(text)

@@ -92,19 +92,28 @@ def cell_problems(reference: xr.Dataset, constants: Mapping[str, Any], source: s
 LJ_REQUIRED_CONSTANTS = ("mu_GPa", "chi_len_A", "strain_rate_per_s")
 
 
-def units_problems(reference: xr.Dataset, units: str, constants: Mapping[str, Any], source: str
-                   ) -> list[str]:
+#: How :func:`units_problems` names the setting of the unit system (``units``), the advice to
+#: change it (``set_units``, formatted with the reference's system) and the constants
+#: (``constants``): the workflow config's keys. A command names its options instead.
+CONFIG_NAMES = {"units": "solver.units", "set_units": "set solver.units: {}",
+                "constants": "solver.constants"}
+
+
+def units_problems(reference: xr.Dataset, units: str, constants: Mapping[str, Any], source: str,
+                   names: Mapping[str, str] = CONFIG_NAMES) -> list[str]:
     """``solver.units`` against the reference's unit system
     (:func:`grassego.fields.reference_units`), and, for LJ units, the dimensional constants
-    that have no meaningful default (:data:`LJ_REQUIRED_CONSTANTS`)."""
+    that have no meaningful default (:data:`LJ_REQUIRED_CONSTANTS`); the settings named as
+    ``names`` says (:data:`CONFIG_NAMES`)."""
     found = reference_units(reference)
     if found != units:
         what = {"lj": "reduced Lennard-Jones units (lengths in sigma, energies in epsilon)",
                 "physical": "physical units (Å, eV/atom, GPa)"}
-        return [f"solver.units: {units}, but {source} is in {what[found]}; set solver.units: "
-                f"{found} and give solver.constants in the same units"]
+        return [f"{names['units']}: {units}, but {source} is in {what[found]}; "
+                f"{names['set_units'].format(found)} and give {names['constants']} in the same "
+                "units"]
     missing = [k for k in LJ_REQUIRED_CONSTANTS if k not in constants] if units == "lj" else []
     if missing:
-        return [f"solver.constants: solver.units is lj, so give {', '.join(missing)} in reduced "
-                f"LJ units (their defaults are CuZr's values in GPa, Å and 1/s)"]
+        return [f"{names['constants']}: {names['units']} is lj, so give {', '.join(missing)} in "
+                "reduced LJ units (their defaults are CuZr's values in GPa, Å and 1/s)"]
     return []

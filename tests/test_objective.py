@@ -6,15 +6,21 @@ import json
 
 import numpy as np
 import pytest
+import torch
 import xarray as xr
+import yaml
 
+from conftest import ROOT
 from grassego.cli import main
+from grassego.config import SCHEMA, calibration_sections, validate_schema
 from grassego.errors import InputError
 from grassego.fields import (build_reference, coarse_graining_rows, engineering_shear,
-                             read_reference, write_reference)
+                             read_reference, write_netcdf, write_reference)
 from grassego.objective import (OVERSHOOT_WINDOW, ObjectiveConfig, PAPER_SNAPSHOT_STRAINS,
                                 evaluate, nearest_frames)
+from grassego.problem import Problem
 from grassego.status import RUN_STATUS
+from grassego.threads import torch_threads
 
 
 def _runs_from_reference(ref: xr.Dataset, factors: list[float], stress_shift: list[float],
@@ -195,11 +201,127 @@ def test_distance_cli_zero_field_is_farthest_not_nearest(cuzr_reference_path, tm
     assert out["d_field"] == 0.0 and out["ranks_a"] == [0] * 9
 
 
+def test_distance_cli_json_gives_a_failed_runs_distances_as_null(cuzr, cuzr_reference_path,
+                                                                 tmp_path, capsys):
+    runs = _runs_from_reference(cuzr, [1.0, 1.0], [0.0, 0.0])
+    runs["status"].values[1] = RUN_STATUS["diverged"]
+    write_netcdf(runs, tmp_path / "runs.nc")
+    assert main(["distance", str(cuzr_reference_path), str(tmp_path / "runs.nc"), "--json"]) == 0
+
+    def strict(name):
+        raise ValueError(f"{name} is not JSON")
+
+    out = json.loads(capsys.readouterr().out, parse_constant=strict)
+    assert out["total"][1] is None and out["d_field"][1] is None
+    assert out["per_snapshot"][1] == [None] * 9 and out["total"][0] == pytest.approx(0.0)
+
+
 def test_distance_cli_bad_file(tmp_path, cuzr_reference_path, capsys):
     bad = tmp_path / "bad.nc"
     bad.write_text("not netcdf")
     assert main(["distance", str(cuzr_reference_path), str(bad)]) == 2
     assert "bad.nc" in capsys.readouterr().err
+
+
+#: The example case whose Δ the command must reproduce (its objective sets an overshoot window).
+CUZR3D = ROOT / "config" / "examples" / "cuzr3d.yaml"
+#: Objective sections put in CUZR3D's place: the other variants' settings.
+OBJECTIVES = {"overshoot": {"variant": "overshoot", "overshoot_window": [0.1, 0.2],
+                            "weights": [0.5, 0.5], "rank": "rtol:1e-2"},
+              "band_shift": {"band_shift_widths": 2.0, "metric": "chordal"}}
+#: Two parameter sets (c0, s_y [GPa], beta [1/eV], E0 [eV]) on the CuZr reference.
+RUNS = [[0.164, 0.906, 6.882, -3.369], [0.5, 1.0, 10.0, -3.375]]
+
+
+def _case(tmp_path, objective: str | None):
+    """CUZR3D, or a copy with ``OBJECTIVES[objective]`` as its objective section."""
+    if objective is None:
+        return CUZR3D
+    config = yaml.safe_load(CUZR3D.read_text()) | {"objective": OBJECTIVES[objective]}
+    path = tmp_path / f"{objective}.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def _workflow_runs(config_path, reference_path, out):
+    """The runs of :data:`RUNS` scored as the workflow's simulate step scores them
+    (scripts/simulate.py): the config as Snakemake passes it to the rule (schema defaults
+    filled, the calibration sections through JSON), :class:`grassego.problem.Problem`, the runs
+    written to ``out``; returns their Δ."""
+    config = yaml.safe_load(config_path.read_text())
+    validate_schema(config, SCHEMA)
+    with torch_threads(torch.get_num_threads()):  # from_config sets the job's thread count
+        problem = Problem.from_config(read_reference(reference_path),
+                                      json.loads(json.dumps(calibration_sections(config))))
+    calib = problem.calibration
+    runs = calib.runs_dataset(calib.parameter_table(np.array(RUNS)))
+    write_netcdf(runs, out)
+    return runs["delta"].values.tolist()
+
+
+@pytest.mark.parametrize("objective", [None, *OBJECTIVES])
+def test_distance_with_the_config_is_the_workflows_delta(objective, cuzr_reference_path,
+                                                         tmp_path, capsys):
+    """``grassego distance --config CASE REF RUNS`` gives the workflow's Δ for the same runs,
+    to the last bit: the example case as shipped (its overshoot window), and with the other
+    variants' settings; without the config the command gives another Δ (the case's settings
+    count)."""
+    case = _case(tmp_path, objective)
+    runs = tmp_path / "runs.nc"
+    workflow = _workflow_runs(case, cuzr_reference_path, runs)
+    assert all(np.isfinite(workflow))
+
+    def cli(*options) -> list[float]:
+        assert main(["distance", *options, str(cuzr_reference_path), str(runs), "--json"]) == 0
+        return json.loads(capsys.readouterr().out)["total"]
+
+    assert cli("--config", str(case)) == workflow
+    assert cli() != workflow
+
+
+def test_distance_options_replace_the_configs_values(cuzr_reference_path, tmp_path, capsys):
+    """CUZR3D differs from the defaults in its overshoot window only: with the default window
+    given as an option, the command gives the default settings' distances."""
+    runs = tmp_path / "runs.nc"
+    _workflow_runs(CUZR3D, cuzr_reference_path, runs)
+    outputs = []
+    for options in (["--config", str(CUZR3D), "--overshoot-window", *map(str, OVERSHOOT_WINDOW)],
+                    [], ["--config", str(CUZR3D)]):
+        assert main(["distance", *options, str(cuzr_reference_path), str(runs), "--json"]) == 0
+        outputs.append(json.loads(capsys.readouterr().out))
+    assert outputs[0] == outputs[1] != outputs[2]
+
+
+@pytest.mark.parametrize("objective,line", [
+    ({"overshoot_window": [0.3, 0.1]},
+     "case.yaml: objective.overshoot_window: need two finite strains 0 <= lo < hi"),
+    ({"metric": "taxicab"}, "case.yaml: objective.metric: 'taxicab' is not one of"),
+    ({"band_shift_widths": -1.0}, "case.yaml: objective.band_shift_widths: -1.0 is less than"),
+])
+def test_a_bad_config_value_is_one_line_naming_the_file_and_key(objective, line,
+                                                                cuzr_reference_path, tmp_path,
+                                                                capsys):
+    config = yaml.safe_load(CUZR3D.read_text())
+    config["objective"].update(objective)
+    case = tmp_path / "case.yaml"
+    case.write_text(yaml.safe_dump(config))
+    assert main(["distance", "--config", str(case), str(cuzr_reference_path),
+                 str(cuzr_reference_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and line in err[0], err
+
+
+def test_an_option_that_clashes_with_the_configs_value_names_the_key(cuzr_reference_path,
+                                                                     tmp_path, capsys):
+    """Two snapshot strains given, and the config's nine ranks: the config's key is named."""
+    config = yaml.safe_load(CUZR3D.read_text())
+    config["objective"]["rank"] = [5] * 9
+    case = tmp_path / "case.yaml"
+    case.write_text(yaml.safe_dump(config))
+    assert main(["distance", "--config", str(case), str(cuzr_reference_path),
+                 str(cuzr_reference_path), "--snapshots", "0.1", "0.2"]) == 2
+    assert f"{case}: objective.rank: [5, 5, 5, 5, 5, 5, 5, 5, 5] is not a rank rule" \
+        in capsys.readouterr().err
 
 
 def _finer(ref: xr.Dataset, factor: int) -> xr.Dataset:

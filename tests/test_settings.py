@@ -4,7 +4,7 @@ states the same value, and neither the settings' users nor the command line repe
 from __future__ import annotations
 
 import inspect
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any, Mapping
 
 import pytest
@@ -13,9 +13,12 @@ import yaml
 from grassego import ego
 from grassego.calibration import Calibration, SolverSettings
 from grassego.cli import build_parser
+from grassego.commands.distance import objective_settings
+from grassego.commands.simulate import workflow_settings
 from grassego.config import validate_schema
 from grassego.design import DesignSettings, initial_designs, replicate_design
 from grassego.ego import EGOLoop, EGOSettings
+from grassego.fields import read_reference
 from grassego.init_config import SCHEMA
 from grassego.objective import ObjectiveConfig
 from grassego.report import ReportSettings
@@ -80,19 +83,46 @@ def test_the_schema_filled_config_builds_the_default_settings():
     assert ReportSettings.from_config(config["report"]) == ReportSettings()
 
 
-def test_the_command_line_takes_its_defaults_from_the_settings():
+#: An option of ``grassego distance`` per objective key, with a value other than the default.
+DISTANCE_OPTIONS = {"snapshot_strains": ["--snapshots", "0.1", "0.2"],
+                    "weights": ["--weights", "1", "1"], "metric": ["--metric", "chordal"],
+                    "rank": ["--rank", "5"], "space": ["--space", "row"],
+                    "unequal": ["--unequal", "min"], "variant": ["--variant", "paper"],
+                    "overshoot_window": ["--overshoot-window", "0.1", "0.2"],
+                    "band_shift_widths": ["--band-shift-widths", "2"]}
+#: An option of ``grassego simulate`` per solver key, with a value other than the default (the
+#: units: tests/test_simulate_cli.py, on an LJ reference).
+SIMULATE_OPTIONS = {"device": ["--device", "cpu"], "dtype": ["--dtype", "float64"],
+                    "backend": ["--backend", "torch"], "dynamics": ["--dynamics", "linear"],
+                    "constants": ["--constant", "max_strain=0.1"]}
+
+
+def test_the_command_line_takes_its_defaults_from_the_settings(cuzr_reference_path):
+    """Without options or ``--config`` the commands build the settings classes' defaults; no
+    option states a default of its own (None: not given), and every key has an option that
+    sets it alone."""
     parser = build_parser()
-    simulate = parser.parse_args(["simulate", "--reference", "r.nc", "--params", "p.csv",
-                                  "--out", "o.nc"])
-    solver, objective = SolverSettings(), ObjectiveConfig()
-    assert ((simulate.device, simulate.dtype, simulate.backend, simulate.dynamics)
-            == (solver.device, solver.dtype, solver.backend, solver.dynamics))
-    assert simulate.snapshot_strains == list(objective.snapshot_strains)
-    distance = parser.parse_args(["distance", "a.nc", "b.nc"])
-    assert distance.snapshots == list(objective.snapshot_strains)
-    assert distance.weights == list(objective.weights)
-    for key in ("metric", "rank", "space", "unequal", "variant"):
-        assert getattr(distance, key) == getattr(objective, key), key
+    ref = read_reference(cuzr_reference_path)
+    simulate = ["simulate", "--reference", "r.nc", "--params", "p.csv", "--out", "o.nc"]
+    plain = {"simulate": parser.parse_args(simulate),
+             "distance": parser.parse_args(["distance", "a.nc", "b.nc"])}
+    assert workflow_settings(plain["simulate"], ref) == (SolverSettings(), ObjectiveConfig(), {})
+    assert objective_settings(plain["distance"]) == ObjectiveConfig()
+    given = {name: {k for k, v in vars(args).items() if v not in (None, False, [])}
+             for name, args in plain.items()}  # the options that are not the settings'
+    assert given["simulate"] == {"command", "func", "reads", "writes", "reference", "params",
+                                 "out", "frames"}
+    assert given["distance"] == {"command", "func", "reads", "writes", "a", "b"}
+    assert set(DISTANCE_OPTIONS) == {f.name for f in fields(ObjectiveConfig)}
+    assert set(SIMULATE_OPTIONS) | {"units"} == {f.name for f in fields(SolverSettings)}
+    for key, options in DISTANCE_OPTIONS.items():
+        settings = objective_settings(parser.parse_args(["distance", "a.nc", "b.nc", *options]))
+        assert getattr(settings, key) != getattr(ObjectiveConfig(), key), key
+        assert replace(settings, **{key: getattr(ObjectiveConfig(), key)}) == ObjectiveConfig()
+    for key, options in SIMULATE_OPTIONS.items():
+        settings, _, _ = workflow_settings(parser.parse_args([*simulate, *options]), ref)
+        assert getattr(settings, key) != getattr(SolverSettings(), key), key
+        assert replace(settings, **{key: getattr(SolverSettings(), key)}) == SolverSettings()
 
 
 @pytest.mark.parametrize("function,section", [

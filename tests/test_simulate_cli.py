@@ -7,23 +7,30 @@ import re
 import numpy as np
 import pytest
 import xarray as xr
+import yaml
 
 from grassego.cli import main
 from grassego.fields import build_reference, read_runs, write_reference
 from grassego.status import RUN_STATUS
+from grassego.units import PHYSICAL, Units
 
 
-@pytest.fixture()
-def reference(tmp_path):
-    """A small reference file: a 8 × 8 energy field, initial and final frames."""
+def _small_reference(path, units: Units = PHYSICAL):
+    """A small reference file at ``path``: a 8 × 8 energy field, initial and final frames, in
+    the unit system ``units``."""
     rng = np.random.default_rng(3)
     pe0 = -3.362 + 1e-3 * rng.random((8, 8))
     pe = np.stack([pe0, pe0 + 2e-3])
     x = (np.arange(8) + 0.5) * 50.0
     ds = build_reference(pe=pe, exy=np.zeros_like(pe), strain=np.array([0.0, 0.5]), x=x, y=x,
                          strain_ss=np.linspace(0, 0.5, 6), stress_strain=np.zeros(6),
-                         shear_convention="engineering")
-    return write_reference(ds, tmp_path / "ref.nc")
+                         shear_convention="engineering", units=units)
+    return write_reference(ds, path)
+
+
+@pytest.fixture()
+def reference(tmp_path):
+    return _small_reference(tmp_path / "ref.nc")
 
 
 def test_simulate_writes_runs_file(reference, tmp_path, caplog):
@@ -141,3 +148,81 @@ def test_bad_reference_is_a_clear_error(tmp_path, capsys):
                  "--out", str(tmp_path / "runs.nc")])
     assert code == 2
     assert "ref.nc" in capsys.readouterr().err
+
+
+@pytest.fixture()
+def lj_reference(tmp_path):
+    """The small reference's values labelled as a 2-D reduced-LJ reference, as `grassego
+    ingest --units lj` labels one."""
+    return _small_reference(tmp_path / "lj_ref.nc", Units("lj", 2))
+
+
+#: An LJ case's workflow config: its units, the dimensional constants in them, a short run, the
+#: snapshots kept and E0 held fixed.
+LJ_CASE = {"results": "results", "solver": {
+    "units": "lj", "constants": {"mu_GPa": 20.0, "chi_len_A": 2.0, "strain_rate_per_s": 1e11,
+                                 "max_strain": 0.1, "n_frames": 20}},
+    "parameters": {"c0": [0.1, 0.5], "s_y": [0.5, 1.5], "beta": [5.0, 30.0]},
+    "fixed": {"E0": -3.368}, "objective": {"snapshot_strains": [0.05, 0.1]},
+    "report": {"field_strains": [0.1]}}
+
+
+def test_simulate_takes_the_configs_units_constants_snapshots_and_fixed_values(lj_reference,
+                                                                              tmp_path, capsys):
+    """`--config` with `solver.units: lj` on an LJ reference runs (the CSV leaves out E0, which
+    the config holds fixed); without it the unit system is the default's and the error names
+    the option; `--units` replaces the config's value."""
+    params = tmp_path / "params.csv"
+    params.write_text("c0,s_y,beta\n0.3,1.0,20.0\n")
+    case = tmp_path / "lj.yaml"
+    case.write_text(yaml.safe_dump(LJ_CASE))
+    out = tmp_path / "runs.nc"
+    args = ["simulate", "--reference", str(lj_reference), "--params", str(params),
+            "--out", str(out), "--threads", "1"]
+    assert main([*args, "--config", str(case)]) == 0
+    ds = read_runs(out)
+    np.testing.assert_allclose(ds["strain"].values, [0.05, 0.1])
+    assert ds["E0"].values.tolist() == [-3.368] and ds["status"].values.tolist() == [0]
+    assert ds["tau_mean"].attrs["lj_units"] == "epsilon/sigma^2"
+    assert ds["tau_mean"].values[0, 1] == pytest.approx(20.0 * 0.005, rel=1e-5)  # mu gamma
+    out.unlink()
+    for options in ([], ["--config", str(case), "--units", "physical"]):
+        assert main([*args, *options, "--constant", "max_strain=0.1"]) == 2
+        err = capsys.readouterr().err
+        assert "--units: physical, but " in err and "pass --units lj" in err, err
+        assert "solver.units" not in err and not out.exists()
+    assert main([*args, "--units", "lj", "--constant", "mu_GPa=20"]) == 2
+    assert "--constant: --units is lj, so give chi_len_A, strain_rate_per_s" in \
+        capsys.readouterr().err
+
+
+def test_simulate_options_replace_the_configs_values(reference, tmp_path):
+    """The config's dtype, snapshots and a constant, each replaced by its option (a workflow
+    config whose report strains the short run reaches)."""
+    params = tmp_path / "params.csv"
+    params.write_text("c0,s_y,beta,E0\n0.3,1.0,20.0,-3.368\n")
+    case = tmp_path / "case.yaml"
+    case.write_text(yaml.safe_dump({
+        "solver": {"dtype": "float64", "constants": {"max_strain": 0.1, "n_frames": 20}},
+        "objective": {"snapshot_strains": [0.05, 0.1]}, "report": {"field_strains": [0.1]}}))
+    out = tmp_path / "runs.nc"
+    assert main(["simulate", "--reference", str(reference), "--params", str(params),
+                 "--out", str(out), "--threads", "1", "--config", str(case), "--dtype",
+                 "float32", "--snapshot-strains", "0.02", "0.04", "--constant",
+                 "max_strain=0.04"]) == 0
+    ds = read_runs(out)
+    assert ds["exy"].dtype == np.float32  # a runs file keeps the solver's precision
+    np.testing.assert_allclose(ds["strain"].values, [0.02, 0.04])
+    assert ds["strain_ss"].values[-1] == pytest.approx(0.04)  # n_frames from the config
+    assert ds.sizes["strain_ss"] == 21
+
+
+def test_a_bad_config_value_is_one_line_naming_the_file_and_key(reference, tmp_path, capsys):
+    params = tmp_path / "params.csv"
+    params.write_text("c0,s_y,beta,E0\n0.3,1.0,20.0,-3.368\n")
+    case = tmp_path / "case.yaml"
+    case.write_text(yaml.safe_dump({"solver": {"dtype": "float16"}}))
+    assert main(["simulate", "--reference", str(reference), "--params", str(params),
+                 "--out", str(tmp_path / "runs.nc"), "--config", str(case)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{case}: solver.dtype: 'float16' is not one of" in err[0], err
