@@ -6,11 +6,14 @@ solver (simulate, ego, uncertainty, report), the benchmarks and the tests start 
 turns a parameter vector into Δ (with the ``fixed`` values, the ``objective`` and the
 ``solver``), the coordinates the optimiser searches in and its settings (the ``ego``
 section), and the job's thread count. It is the :class:`grassego.ego.SearchProblem` that
-:func:`grassego.ego.minimize` takes.
+:func:`grassego.ego.minimize` takes; :meth:`Problem.run_batch` and :meth:`Problem.run_seed`
+are the simulate and ego steps' work.
 """
 
 from __future__ import annotations
 
+import logging
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -19,9 +22,12 @@ import pandas as pd
 import torch
 import xarray as xr
 
+from grassego.atomic import atomic_path
 from grassego.calibration import Calibration, ego_state_path
 from grassego.design import parameter_box
-from grassego.ego import EGOSettings, InitialRuns, SearchProblem, search_space
+from grassego.ego import (EGOLoop, EGOResult, EGOSettings, InitialRuns, SearchProblem, minimize,
+                          search_space)
+from grassego.stz.progress import RunProgress
 from grassego.tables import read_table
 
 
@@ -80,6 +86,34 @@ class Problem(SearchProblem):
         result file ``result`` (:func:`grassego.calibration.ego_state_path`)."""
         return ego_state_path(result, self.calibration.reference, training,
                               self.config["calibration"], self.config["ego"], seed)
+
+    def run_batch(self, path: str | Path, log: logging.Logger) -> xr.Dataset:
+        """The scored runs (:meth:`grassego.calibration.Calibration.runs_dataset`, with a
+        ``sample`` coordinate on ``run``) of the design batch ``path`` (a CSV table: columns
+        ``sample`` and the parameters, one row per run), the solver's progress logged to
+        ``log`` (:class:`grassego.stz.progress.RunProgress`)."""
+        table = read_table(path, required=["sample", *self.names])
+        progress = RunProgress(log)
+        runs = self.calibration.runs_dataset(
+            self.calibration.parameter_table(table[list(self.names)].to_numpy()),
+            progress=progress.frame, chunk_done=progress.chunk)
+        return runs.assign_coords(sample=("run", table["sample"].to_numpy()))
+
+    def run_seed(self, training: str | Path, seed: int, loop: EGOLoop, result: str | Path,
+                 log: logging.Logger) -> EGOResult:
+        """Run EGO seed ``seed`` under ``loop`` (:func:`grassego.ego.minimize`) from its rows of
+        the initial training table ``training`` (:meth:`read_training`), or resume it from its
+        history (:meth:`state_path`, beside ``result``); then write ``result``, a snapshot of
+        the finished history (same format, :func:`grassego.ego.read_history`), atomically.
+        Logs the start (initial runs, history path, :meth:`describe`) to ``log``."""
+        runs = self.read_training(training, seed)
+        state = self.state_path(result, runs, seed)
+        log.info("seed %d: %d initial runs, state %s; %s", seed, len(runs), state,
+                 self.describe())
+        out = minimize(self, loop, seed=seed, initial=self.initial_runs(runs), state_path=state)
+        with atomic_path(result, suffix=".nc.tmp") as tmp:
+            shutil.copyfile(state, tmp)
+        return out
 
     def describe(self) -> str:
         """One line: the parameters, the fixed values and the search coordinates."""

@@ -1,4 +1,5 @@
-"""Strict reading of CSV tables of numbers (parameter sets, designs, training sets).
+"""Strict reading of CSV tables of numbers (parameter sets, designs, training sets), and their
+atomic writing (:func:`write_table`).
 
 ``pandas.read_csv`` guesses where it should refuse: a row with one field more than the header
 makes the first column the index and shifts every value one column to the left, a short row is
@@ -17,6 +18,7 @@ from typing import Collection, Sequence
 import numpy as np
 import pandas as pd
 
+from grassego.atomic import atomic_path
 from grassego.errors import InputError
 
 _INT64 = (-(2**63), 2**63 - 1)
@@ -123,3 +125,11 @@ def read_table(path: str | Path, text: Collection[str] = (), required: Sequence[
         data[name] = (np.array(cells, dtype=object) if name in text
                       else _column(path, name, cells, lines))
     return pd.DataFrame(data, columns=names)
+
+
+def write_table(table: pd.DataFrame, path: str | Path, float_format: str = "%.17g") -> None:
+    """Write ``table`` to the CSV file ``path`` atomically (:func:`grassego.atomic.atomic_path`),
+    without its index; floats as ``float_format``: by default every bit, so that
+    :func:`read_table` reads them back unchanged."""
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False, float_format=float_format)

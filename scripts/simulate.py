@@ -7,21 +7,14 @@ from grassego.fields import read_reference, write_netcdf
 from grassego.logsetup import setup_logging
 from grassego.problem import Problem
 from grassego.status import RUN_STATUS
-from grassego.stz.progress import RunProgress
-from grassego.tables import read_table
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
 problem = Problem.from_config(read_reference(smk.input.reference),
                               json.loads(smk.params.calibration), threads=smk.threads)
-calib, names = problem.calibration, list(problem.names)
-table = read_table(smk.input.batch, required=["sample", *names])
 t0 = time.perf_counter()
-progress = RunProgress(log)
-runs = calib.runs_dataset(calib.parameter_table(table[names].to_numpy()), progress=progress.frame,
-                          chunk_done=progress.chunk)
-runs = runs.assign_coords(sample=("run", table["sample"].to_numpy()))
+runs = problem.run_batch(smk.input.batch, log)
 write_netcdf(runs, smk.output.runs)
 ok = int((runs["status"] == RUN_STATUS["ok"]).sum())
-log.info("%d/%d runs ok in %.1f s; best delta %.4f", ok, len(table), time.perf_counter() - t0,
-         float(runs["delta"].min()) if ok else float("nan"))
+log.info("%d/%d runs ok in %.1f s; best delta %.4f", ok, runs.sizes["run"],
+         time.perf_counter() - t0, float(runs["delta"].min()) if ok else float("nan"))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from grassego.errors import InputError
-from grassego.tables import read_table
+from grassego.tables import read_table, write_table
 
 
 def test_numbers_come_back_bit_for_bit_with_integer_and_text_columns(tmp_path):
@@ -54,8 +54,8 @@ def test_malformed_tables_are_one_error_naming_file_and_line(tmp_path, text, mes
 
 
 def test_workflow_tables_read_back_as_written(tmp_path):
-    """The design and training CSVs as the workflow writes them (pandas, %.17g, NaN as an empty
-    cell) come back equal, dtypes included."""
+    """The design and training CSVs as the workflow writes them (:func:`write_table`: %.17g, NaN
+    as an empty cell) come back equal, dtypes included."""
     import pandas as pd
 
     rng = np.random.default_rng(1)
@@ -64,6 +64,6 @@ def test_workflow_tables_read_back_as_written(tmp_path):
                           "delta": [0.1, np.nan, 0.3, 0.2, np.nan, 0.25],
                           "status": ["ok", "diverged", "ok", "ok", "rejected_input", "ok"]})
     path = tmp_path / "training.csv"
-    table.to_csv(path, index=False, float_format="%.17g")
+    write_table(table, path)
     back = read_table(path, text=["status"], required=["seed", "c0", "delta", "status"])
     pd.testing.assert_frame_equal(back, table, check_exact=True)

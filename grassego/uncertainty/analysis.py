@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np
 import xarray as xr
@@ -47,6 +47,9 @@ from grassego.uncertainty.region import near_optimal_region
 from grassego.uncertainty.settings import UncertaintySettings
 from grassego.uncertainty.sobol import sobol_indices
 from grassego.uncertainty.verdict import verdicts
+
+if TYPE_CHECKING:
+    from grassego.problem import Problem
 
 Objective = Callable[[np.ndarray], tuple[np.ndarray, Sequence[str]]]
 #: At most this many near-optimal points are kept for the figures and the profiles' starts.
@@ -289,6 +292,26 @@ def analyze(results: Sequence[EGOResult], objective: Objective, space: SearchSpa
     log.info("uncertainty analysis done in %.1f s: %d real evaluations (%.1f s of them)",
              time.perf_counter() - t_start, evaluate.runs, evaluate.seconds)
     return Uncertainty(summary=summary, data=data)
+
+
+def analyze_problem(problem: Problem, results: Sequence[EGOResult],
+                    settings: UncertaintySettings, target: Mapping[str, float] | None = None,
+                    log: logging.Logger | None = None) -> Uncertainty:
+    """:func:`analyze` of the calibration ``problem`` (:class:`grassego.problem.Problem`: its
+    objective, search coordinates and GP settings) from the seeds' ``results``, in the case's
+    units: the verdicts' words, the summary's ``units`` block and the data's ``param_units``
+    coordinate. Logs the seeds, their evaluations and the budget of real ones to ``log``
+    first."""
+    log = log or logging.getLogger(__name__)
+    log.info("%d seeds, %d evaluations; budget %d real evaluations", len(results),
+             sum(r.n_evaluations for r in results),
+             settings.real_evaluations(len(results), len(problem.names)))
+    units = problem.calibration.units
+    uq = analyze(results, problem.objective, problem.space, problem.settings.gp, settings,
+                 units=units.parameter_labels(problem.names), target=target, log=log)
+    uq.summary["units"] = units.summary_block(problem.names)
+    return Uncertainty(uq.summary,
+                       uq.data.assign_coords(param_units=("param", list(problem.units))))
 
 
 def seed_agreement(results: Sequence[EGOResult], names: Sequence[str], seed_inside: np.ndarray,
