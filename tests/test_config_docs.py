@@ -68,9 +68,11 @@ def test_a_wrong_default_in_the_readme_is_caught():
         _check_defaults(wrong)
 
 
-def test_the_test_config_is_valid_in_its_directory():
-    """`snakemake --directory .test` reads .test/config/config.yaml with paths relative to .test."""
-    cfg = yaml.safe_load((ROOT / ".test" / "config" / "config.yaml").read_text())
+@pytest.mark.parametrize("case", sorted(p.name for p in (ROOT / ".test" / "config").glob("*.yaml")))
+def test_the_test_configs_are_valid_in_their_directory(case):
+    """`snakemake --directory .test` reads .test/config/config.yaml (or the --configfile given:
+    forward.yaml, md.yaml) with paths relative to .test."""
+    cfg = yaml.safe_load((ROOT / ".test" / "config" / case).read_text())
     validate_schema(cfg, SCHEMA)
     check_config(cfg, ROOT / ".test")
 
