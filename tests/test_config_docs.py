@@ -68,7 +68,10 @@ def test_a_wrong_default_in_the_readme_is_caught():
         _check_defaults(wrong)
 
 
-@pytest.mark.parametrize("case", sorted(p.name for p in (ROOT / ".test" / "config").glob("*.yaml")))
+TEST_CASES = sorted(p.name for p in (ROOT / ".test" / "config").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("case", TEST_CASES)
 def test_the_test_configs_are_valid_in_their_directory(case):
     """`snakemake --directory .test` reads .test/config/config.yaml (or the --configfile given:
     forward.yaml, md.yaml) with paths relative to .test."""
