@@ -34,7 +34,7 @@ from botorch.sampling import SobolQMCNormalSampler
 from grassego.design import from_unit, to_unit
 from grassego.ego.settings import EGOSettings
 from grassego.ego.trust_region import TrustRegion
-from grassego.surrogate import DTYPE, FeasibilityModel, Surrogate, fit_surrogate
+from grassego.surrogate import DTYPE, FeasibilityModel, Surrogate, fit_surrogate, unchecked
 from grassego.threads import torch_threads
 
 #: Most neighbourhood points (best posterior means first) in the baseline of noisy EI.
@@ -123,7 +123,7 @@ def propose(X: np.ndarray, delta: np.ndarray, ok: np.ndarray, bounds: np.ndarray
     unit = np.array([[0.0, 1.0]] * d)  # the surrogate's inputs are s itself
     sur = fit_surrogate(to_local(u[fit]), delta[fit], unit, settings.gp, seed=seed)
     s_fit = sur.to_unit(to_local(u[fit]))
-    with torch_threads(1), torch.random.fork_rng(), warnings.catch_warnings():
+    with torch_threads(1), torch.random.fork_rng(), warnings.catch_warnings(), unchecked():
         warnings.simplefilter("ignore")  # BoTorch's notes on its own restarts and pruning
         torch.manual_seed(seed)
         with torch.no_grad():
