@@ -15,7 +15,8 @@ L-BFGS iterations and time per iteration), the feasibility classifier's fit, the
 optimisation (calls of the acquisition, points evaluated, time per call), and the rest.
 
 Usage: ``python benchmarks/bench_propose.py --history H1.nc H2.nc … [--n 2000]
-[--cache /tmp/propose_history.npz] [--repeats 3]``.
+[--cache history.npz] [--repeats 3]``; ``--first 204 --n 204`` with one history: the state of
+its first iteration (a neighbourhood with failed runs, so the classifier is fitted too).
 """
 
 from __future__ import annotations
@@ -31,13 +32,13 @@ from pathlib import Path
 from typing import Iterator
 
 import numpy as np
-import torch
 import xarray as xr
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import botorch.optim.batched_lbfgs_b as _batched  # noqa: E402
 import botorch.optim.core as _core  # noqa: E402
 
 from grassego.config import calibration_sections  # noqa: E402
@@ -45,6 +46,7 @@ from grassego.design import replicate_design  # noqa: E402
 from grassego.ego import TrustRegion  # noqa: E402
 from grassego.fields import read_reference  # noqa: E402
 from grassego.problem import Problem  # noqa: E402
+from grassego.threads import torch_threads  # noqa: E402
 
 #: the module (``grassego.ego.propose`` is also the name of its function, which the package
 #: exports)
@@ -57,26 +59,27 @@ def _problem() -> tuple[dict, Problem]:
     return cfg, Problem.from_config(reference, calibration_sections(cfg), cfg["ego"], threads=1)
 
 
-def _pooled(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
-    """Unique evaluated rows (X in parameter units, Δ; NaN for failed runs) of the histories."""
+def _pooled(paths: list[Path], first: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Unique evaluated rows (X in parameter units, Δ; NaN for failed runs) of the histories,
+    the ``first`` rows of each (None: all)."""
     rows: dict[bytes, tuple[np.ndarray, float]] = {}
     for path in paths:
         with xr.open_dataset(path) as ds:
             X, y, status = ds.X.values, ds.y.values, ds.status.values
-        for x, v, s in zip(X, y, status):
+        for x, v, s in list(zip(X, y, status))[:first]:
             if s != "pending":
                 rows.setdefault(x.tobytes(), (x, float(v)))
     return np.array([r[0] for r in rows.values()]), np.array([r[1] for r in rows.values()])
 
 
-def history(paths: list[Path], n: int, cache: Path, cfg: dict,
+def history(paths: list[Path], first: int | None, n: int, cache: Path | None, cfg: dict,
             problem: Problem) -> tuple[np.ndarray, np.ndarray]:
     """``n`` evaluated rows (see the module doc), from ``cache`` when it holds them."""
-    if cache.exists():
+    if cache is not None and cache.exists():
         data = np.load(cache)
         if data["X"].shape[0] == n:
             return data["X"], data["y"]
-    X, y = _pooled(paths)
+    X, y = _pooled(paths, first)
     if y.size < n:
         design = cfg["design"]
         extra = replicate_design(design["method"], n - y.size, problem.bounds, design["seed"],
@@ -88,7 +91,8 @@ def history(paths: list[Path], n: int, cache: Path, cfg: dict,
         X, y = np.vstack([X, extra]), np.concatenate([y, y_extra])
     order = np.sort(np.random.default_rng(0).permutation(y.size)[:n])
     X, y = X[order], y[order]
-    np.savez(cache, X=X, y=y)
+    if cache is not None:
+        np.savez(cache, X=X, y=y)
     return X, y
 
 
@@ -145,6 +149,14 @@ class Profile:
                 return result
             return run
 
+        def batched_minimize(f):  # the classifier's two latent GPs are fitted side by side
+            def run(*a, **k):
+                xs, fs, results = f(*a, **k)
+                prof.count[f"{prof.current} iterations"] += max(int(r["nit"]) for r in results)
+                prof.count[f"{prof.current} evaluations"] += max(int(r["nfev"]) for r in results)
+                return xs, fs, results
+            return run
+
         def optimize_acqf(f):
             def run(acq_function, *a, **k):
                 forward = type(acq_function).forward
@@ -166,6 +178,7 @@ class Profile:
         wrap(_propose, "FeasibilityModel", feasibility)
         wrap(_propose, "optimize_acqf", optimize_acqf)
         wrap(_core, "minimize_with_timeout", hyperparameter_minimize)
+        wrap(_batched, "fmin_l_bfgs_b_batched", batched_minimize)
         try:
             yield
         finally:
@@ -179,7 +192,7 @@ def profile(X: np.ndarray, y: np.ndarray, problem: Problem, q: int,
     space, settings = problem.space, problem.settings
     Z, ok = space.to_search(X), np.isfinite(y)
     runs = []
-    with torch_threads_one():
+    with torch_threads(1):
         for seed in range(repeats):
             prof = Profile()
             with prof.installed():
@@ -221,23 +234,18 @@ def profile(X: np.ndarray, y: np.ndarray, problem: Problem, q: int,
     return lines
 
 
-@contextmanager
-def torch_threads_one() -> Iterator[None]:
-    from grassego.threads import torch_threads
-
-    with torch_threads(1):
-        yield
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--history", type=Path, nargs="+", required=True)
+    ap.add_argument("--first", type=int, default=None,
+                    help="only the first rows of each history (an early iteration's state)")
     ap.add_argument("--n", type=int, default=2000)
-    ap.add_argument("--cache", type=Path, default=Path("/tmp/propose_history.npz"))
+    ap.add_argument("--cache", type=Path, default=None,
+                    help=".npz keeping the assembled history (reused when it has --n rows)")
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
     cfg, problem = _problem()
-    X, y = history(args.history, args.n, args.cache, cfg, problem)
+    X, y = history(args.history, args.first, args.n, args.cache, cfg, problem)
     print("\n".join(profile(X, y, problem, cfg["ego"]["batch_size"], args.repeats)))
     return 0
 
