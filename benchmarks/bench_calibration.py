@@ -208,7 +208,7 @@ def _cost_at(runs: list[dict], n: int, repeats: int = 3) -> list[str]:
     from grassego.ego import TrustRegion, propose
 
     cfg, problem = _problem("paper")
-    calib, bounds, settings = problem.calibration, problem.bounds, problem.settings
+    calib, space, settings = problem.calibration, problem.space, problem.settings
     X = np.array([x for r in runs if r["variant"] == "paper" for x in r["X"]])
     y = np.array([v for r in runs if r["variant"] == "paper" for v in r["y"]])
     if y.size < n:
@@ -219,11 +219,12 @@ def _cost_at(runs: list[dict], n: int, repeats: int = 3) -> list[str]:
     prop, sim = [], []
     for i in range(repeats):
         t0 = time.perf_counter()
-        p = propose(X, y, np.isfinite(y), bounds, TrustRegion(settings.tr_init / 2), q, settings,
-                    seed=i)
+        # in the search coordinates the loop proposes in (grassego.ego.loop.minimize)
+        p = propose(space.to_search(X), y, np.isfinite(y), space.search_bounds,
+                    TrustRegion(settings.tr_init / 2), q, settings, seed=i)
         prop.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        calib.evaluate(p.x)
+        calib.evaluate(space.from_search(p.x))
         sim.append(time.perf_counter() - t0)
     return [f"At N = {n} evaluated points (the benchmark's own paper-objective evaluations), "
             f"q = {q}, one thread, median of {repeats}: proposal (local GP and classifier fits, "
