@@ -117,3 +117,17 @@ def test_feasibility_latent_posterior_matches_botorch():
         mean, var = model.latent(probe)
     np.testing.assert_allclose(mean.numpy(), post.mean.numpy(), rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(var.numpy(), post.variance.numpy(), rtol=1e-6, atol=1e-9)
+
+
+def test_fitted_models_are_frozen_so_acquisition_gradients_reach_only_the_inputs(fitted):
+    _, _, sur = fitted
+    feas = FeasibilityModel(torch.as_tensor(latin_hypercube(30, np.array([[0.0, 1.0]] * 2),
+                                                           seed=8)), np.arange(30) % 3 > 0)
+    params = [p for model in (sur.model, feas.model) for p in model.parameters()]
+    before = [None if p.grad is None else p.grad.clone() for p in params]  # the fit's last
+    probe = torch.tensor([[0.4, 0.6]], dtype=torch.float64, requires_grad=True)
+    (sur.model.posterior(probe).mean.sum() + feas.log_prob(probe).sum()).backward()
+    assert probe.grad is not None and torch.all(probe.grad != 0)
+    assert not any(p.requires_grad for p in params)
+    assert all((p.grad is None and b is None) or torch.equal(p.grad, b)
+               for p, b in zip(params, before))
