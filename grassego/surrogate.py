@@ -43,7 +43,7 @@ from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scal
 from gpytorch.mlls import ExactMarginalLogLikelihood
 
 from grassego.design import check_bounds, from_unit, to_unit
-from grassego.threads import torch_threads
+from grassego.threads import blas_threads, torch_threads
 
 KERNELS = ("matern52", "rbf")
 Y_TRANSFORMS = ("log", "none")
@@ -81,7 +81,7 @@ def _fit(model: SingleTaskGP, seed: int) -> SingleTaskGP:
     """Maximum a-posteriori hyper-parameters, deterministic for ``seed``, single-threaded;
     returned frozen (``requires_grad`` off), so that gradients taken through the fitted model
     (the acquisition's, with respect to its inputs) do not also flow into them."""
-    with torch_threads(1), torch.random.fork_rng(), unchecked():
+    with torch_threads(1), blas_threads(1), torch.random.fork_rng(), unchecked():
         torch.manual_seed(seed)
         with warnings.catch_warnings():
             # BoTorch warns about its own retries on ill-conditioned starts; the fit then

@@ -12,6 +12,7 @@ import contextlib
 from typing import Iterator
 
 import torch
+from threadpoolctl import threadpool_limits
 
 
 @contextlib.contextmanager
@@ -25,3 +26,13 @@ def torch_threads(n: int) -> Iterator[None]:
     finally:
         if torch.get_num_threads() != before:
             torch.set_num_threads(before)
+
+
+@contextlib.contextmanager
+def blas_threads(n: int) -> Iterator[None]:
+    """Run the BLAS that NumPy and SciPy call (OpenBLAS) with ``n`` threads inside the block.
+    SciPy's L-BFGS-B makes many tiny BLAS calls per iteration; with the default thread pool
+    on a busy 2-core machine the classifier's hyper-parameter fit took 0.8-0.9 s of CPU against
+    0.26-0.34 s on one thread (measured here; the same numbers to the last bit)."""
+    with threadpool_limits(limits=n, user_api="blas"):
+        yield
