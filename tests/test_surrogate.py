@@ -131,3 +131,18 @@ def test_fitted_models_are_frozen_so_acquisition_gradients_reach_only_the_inputs
     assert not any(p.requires_grad for p in params)
     assert all((p.grad is None and b is None) or torch.equal(p.grad, b)
                for p, b in zip(params, before))
+
+
+def test_the_classifier_is_the_same_whatever_blas_threads_the_caller_runs():
+    """Without the fit's own one-thread BLAS, the classifier fitted under two OpenBLAS threads
+    differed in the last bits from the one fitted under one (on a 2-core machine; a 1-core
+    machine cannot tell them apart)."""
+    from threadpoolctl import threadpool_limits
+
+    u = latin_hypercube(200, np.array([[0.0, 1.0]] * 4), seed=3)
+    fits = []
+    for n in (1, 2):
+        with threadpool_limits(limits=n, user_api="blas"):
+            model = FeasibilityModel(torch.as_tensor(u), u[:, 0] + 0.5 * u[:, 1] < 0.9, seed=0)
+        fits.append(model.model.covar_module.lengthscale.detach().numpy().tobytes())
+    assert fits[0] == fits[1]
