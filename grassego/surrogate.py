@@ -71,8 +71,8 @@ class GPConfig:
 @contextlib.contextmanager
 def unchecked() -> Iterator[None]:
     """GPyTorch's and linear_operator's input checks off (their ``debug`` settings) inside the
-    block: they re-verify shapes and training inputs on every kernel and operator call, a
-    tenth of a proposal's time, and compute nothing the results depend on."""
+    block: they re-verify shapes and training inputs on every kernel and operator call (up to a
+    tenth of a proposal's time), and compute nothing the results depend on."""
     with gpytorch.settings.debug(False), linear_operator.settings.debug(False):
         yield
 
