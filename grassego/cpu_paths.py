@@ -17,8 +17,8 @@ The libraries read these variables when they load, so they are set when grassego
 (:func:`pin`, called by ``grassego/__init__.py``): before numpy, scipy and torch in the CLI and in
 every workflow job (the Snakefile imports grassego, and the jobs inherit its environment). A value
 already in the environment is kept: export another to trade reproducibility across machines for
-the host's fastest kernels (the cost measured on the default case is under 15 % of the EGO's wall
-time and nothing of the solver's).
+the host's fastest kernels (measured on the default case: about 11 % of the EGO's wall time,
+nothing of the solver's).
 """
 
 from __future__ import annotations
