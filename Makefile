@@ -26,7 +26,7 @@ run: setup
 	$(BIN)/snakemake --cores $(CORES) --profile config/profiles/local
 
 test: setup
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q --durations=15 tests
 
 # snakefmt reads its settings from pyproject.toml ([tool.snakefmt]).
 lint: setup
