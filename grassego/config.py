@@ -12,12 +12,13 @@ elastic slope against the solver's, and a box in which at least one run can star
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from grassego.errors import ConfigError, GrassegoError, option_error
+from grassego.errors import ConfigError, GrassegoError, InputError, option_error
 from grassego.solver_settings import SolverSettings, cell_problems, units_problems
 from grassego.units import case_units
 
@@ -90,7 +91,6 @@ def read_config_file(path: str | Path) -> dict:
     """One config file read strictly: a repeated key or section is an error naming the file
     and line (Snakemake itself keeps the last), and so is a file without sections. Raises
     :class:`ConfigError`."""
-    from grassego.errors import InputError
     from grassego.strict_yaml import load_yaml
 
     try:
@@ -300,8 +300,6 @@ def _solver_problems(config: Mapping[str, Any]) -> Iterator[str]:
 def _long_component(path: Path) -> str | None:
     """What is wrong with ``path`` if one of its components is longer than :data:`NAME_MAX`
     bytes (the file system would refuse it), else None."""
-    import os
-
     for part in path.parts:
         if len(os.fsencode(part)) > NAME_MAX:
             return (f"a path component is {len(os.fsencode(part))} bytes long ({part[:20]}...); "
@@ -326,8 +324,6 @@ def _input_path_problems(config: Mapping[str, Any], root: str | Path) -> Iterato
     """The reference's input files: names a file system allows, present (a pattern of dump
     files is checked by :func:`_dump_file_problems`), and not under ``results`` (the workflow
     writes there)."""
-    import os
-
     results = Path(os.path.abspath(Path(root) / config["results"]))
     workdir = Path(os.path.abspath(root))
     apart = results != workdir and results not in workdir.parents  # else: a results problem
@@ -375,9 +371,6 @@ def _reference_problems(config: Mapping[str, Any], root: str | Path) -> Iterator
 def _md_problems(dumps: Mapping[str, Any], out_dir: Path) -> Iterator[str]:
     """The MD run's settings make whole numbers of steps, its units are the ingestion's, and
     LAMMPS can write to its output directory ``out_dir`` (under ``results``)."""
-    import os
-
-    from grassego.errors import InputError
     from grassego.md import SYSTEMS, deck_variables, lammps_safe_dir, shear_settings
 
     try:
@@ -501,7 +494,6 @@ def modulus_problems(reference, constants: Mapping[str, Any], source: str) -> li
     """The model's shear modulus (``solver.constants.mu_GPa`` or its default) against the
     elastic slope of the reference's stress-strain curve (same units): more than
     :data:`MODULUS_FACTOR` apart, the model's elastic response is not the data's."""
-    from grassego.errors import InputError
     from grassego.init_config import elastic_modulus
     from grassego.stz import ModelConstants
 
@@ -554,8 +546,6 @@ def _results_problems(config: Mapping[str, Any], root: str | Path) -> Iterator[s
     """Check ``results`` (relative to ``root``) names a directory the workflow can create or
     write: not empty nor the filesystem root, no ``{``/``}`` (Snakemake would read a
     wildcard), no regular file on the way, write permission where it is (to be) created."""
-    import os
-
     results = config["results"]
     path = Path(os.path.abspath(Path(root) / results))
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in results):
