@@ -246,6 +246,8 @@ def main() -> int:
                     help="history size at which the proposal is timed (0: not timed)")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
+    if args.out.is_dir():  # before the hours of runs, not when their tables are written
+        ap.error(f"--out {args.out}: is a directory; give the path of the Markdown file to write")
     variants = args.variants.split(",")
     ego_variants = [v for v in args.ego_variants.split(",") if v]
     methods = args.methods.split(",")
