@@ -2,6 +2,8 @@
 #
 #   reference -> design -> simulate (one job per batch) -> collect -> ego (one job per seed)
 #     -> uncertainty (all seeds) -> report
+#   (several references: one reference job each; simulate per batch and calibrate reference;
+#    predict per holdout reference, before the report)
 #
 # Run:   snakemake --cores 2 --profile config/profiles/local            (laptop)
 #        snakemake --profile config/profiles/slurm                       (cluster)
@@ -44,6 +46,7 @@ include: "workflow/rules/design.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/ego.smk"
 include: "workflow/rules/uncertainty.smk"
+include: "workflow/rules/prediction.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -65,3 +68,4 @@ rule all:
     input:
         summary=rules.report.output.summary,
         figures=rules.report.output.figures,
+        predictions=expand(res("figures/prediction_{ref}.png"), ref=HOLDOUT),

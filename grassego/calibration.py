@@ -257,25 +257,28 @@ def check_initial_designs(table: pd.DataFrame) -> None:
             "solver.constants.mu_GPa)")
 
 
-def problem_fingerprint(reference: xr.Dataset, training: pd.DataFrame, names: Sequence[str],
-                        settings: Any) -> str:
+def problem_fingerprint(reference: xr.Dataset | Sequence[xr.Dataset], training: pd.DataFrame,
+                        names: Sequence[str], settings: Any) -> str:
     """12 hex digits naming one calibration problem: the reference's values (fields, strains,
-    stress curve), the initial training set's parameter values, Δ and statuses, and the JSON of
-    ``settings`` (everything else that defines the problem; not the budget). Values, not file
-    bytes or wall times, so a regenerated identical reference or design gives the same name."""
+    stress curve; of each, in order, for a joint calibration's references), the initial
+    training set's parameter values, Δ and statuses, and the JSON of ``settings`` (everything
+    else that defines the problem; not the budget). Values, not file bytes or wall times, so a
+    regenerated identical reference or design gives the same name."""
     h = hashlib.sha256()
-    for name in ("pe", "exy", "strain", "stress_strain", "strain_ss"):
-        h.update(np.ascontiguousarray(reference[name].values).tobytes())
+    for ds in [reference] if isinstance(reference, xr.Dataset) else reference:
+        for name in ("pe", "exy", "strain", "stress_strain", "strain_ss"):
+            h.update(np.ascontiguousarray(ds[name].values).tobytes())
     h.update(training[list(names) + ["delta", "status"]].to_csv(index=False).encode())
     h.update(json.dumps(settings, sort_keys=True).encode())
     return h.hexdigest()[:12]
 
 
-def ego_state_path(result: str | Path, reference: xr.Dataset, training: pd.DataFrame,
+def ego_state_path(result: str | Path, reference: xr.Dataset | Sequence[xr.Dataset],
+                   training: pd.DataFrame,
                    calibration: Mapping[str, Any], ego: Mapping[str, Any], seed: int) -> Path:
     """Where the EGO history of ``seed`` lives: ``state-<fingerprint>/history.nc`` beside the
     seed's result file ``result`` (the rule's output). The fingerprint
-    (:func:`problem_fingerprint`) names the problem: the reference, the seed's initial
+    (:func:`problem_fingerprint`) names the problem: the reference(s), the seed's initial
     ``training`` rows, the ``calibration`` sections (parameters, fixed, objective, solver), the
     ``ego`` section less its budget keys (:data:`grassego.ego.settings.BUDGET_KEYS`) and the
     seed. A changed problem starts a new history; a changed budget continues the old one."""

@@ -13,6 +13,7 @@ elastic slope against the solver's, and a box in which at least one run can star
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
@@ -39,8 +40,13 @@ CALIBRATION_SECTIONS = ("parameters", "fixed", "objective", "solver")
 
 def calibration_sections(config: Mapping[str, Any]) -> dict[str, Any]:
     """The :data:`CALIBRATION_SECTIONS` of a schema-valid workflow config, in that order (an
-    absent one empty)."""
-    return {k: config.get(k, {}) for k in CALIBRATION_SECTIONS}
+    absent one empty); with several references, also ``weights``: name → weight of each
+    calibrate reference (:func:`grassego.references.calibration_weights`), in order."""
+    from grassego.references import calibration_weights
+
+    sections = {k: config.get(k, {}) for k in CALIBRATION_SECTIONS}
+    weights = calibration_weights(config)
+    return sections if weights is None else {**sections, "weights": weights}
 
 
 def model_constant_names() -> tuple[str, ...]:
@@ -113,6 +119,8 @@ def read_workflow_config(path: str | Path, user: str) -> dict:
     directory). Raises :class:`ConfigError`, each line naming the file and the key."""
     config = read_config_file(path)
     try:
+        for problem in references_form_problems(config):
+            raise ConfigError(problem)
         validate_schema(config, schema_path(user))
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
@@ -152,18 +160,59 @@ def check_workflow_config(config: dict, configfiles: Sequence[str | Path], schem
     ``config``), then :func:`check_config` from ``root``. Raises :class:`ConfigError`."""
     for path in configfiles:
         read_config_file(path)
+    form = references_form_problems(config)
+    if form:
+        raise ConfigError("\n".join(form))
     validate_schema(config, schema)
     check_config(config, root)
 
 
 def check_config(config: Mapping[str, Any], root: str | Path = ".") -> None:
     """Raise :class:`ConfigError` listing every inconsistency of a schema-valid config."""
-    problems = [*config_problems(config), *_reference_problems(config, root),
+    problems = [*config_problems(config),
+                *(p for entry, view, rename in _reference_views(config)
+                  for p in map(rename, _reference_problems(view, root, _md_dir(config, entry)))),
                 *_results_problems(config, root)]
     if not problems:
-        problems += _data_problems(config, root)
+        problems += [rename(p) for _, view, rename in _reference_views(config)
+                     for p in _data_problems(view, root)]
     if problems:
         raise ConfigError("\n".join(problems))
+
+
+def references_form_problems(config: Mapping[str, Any]) -> list[str]:
+    """A config (as given, before the schema's defaults) names its references one way:
+    ``reference`` or ``references``, not both."""
+    if "reference" in config and config.get("references"):
+        return ["references: give either 'reference' (one) or 'references' (several, named), "
+                "not both"]
+    return []
+
+
+#: The keys of a reference's settings, as they begin a message about them.
+_REFERENCE_KEY = re.compile(r"\breference\.(?=(source|legacy|dumps|forward|accept_unusual)\b)")
+
+
+def _reference_views(config: Mapping[str, Any]):
+    """``(entry, view, rename)`` per reference of the config
+    (:func:`grassego.references.reference_entries`): ``view`` is the config with that
+    reference's settings as its ``reference`` section (so that one set of checks serves every
+    reference), ``rename`` turns a message's ``reference.…`` keys into the entry's key."""
+    from grassego.references import reference_entries
+
+    for entry in reference_entries(config):
+        if entry.name is None:
+            yield entry, config, lambda message: message
+        else:
+            yield (entry, {**config, "reference": entry.section},
+                   lambda message, key=entry.key: _REFERENCE_KEY.sub(f"{key}.", message))
+
+
+def _md_dir(config: Mapping[str, Any], entry) -> Path:
+    """Where the workflow's MD run of ``entry`` writes: ``results/md`` (one reference) or
+    ``results/md/<name>``."""
+    md = Path(config["results"]) / "md"
+    return md if entry.name is None else md / entry.name
 
 
 def config_problems(config: Mapping[str, Any]) -> Iterator[str]:
@@ -173,6 +222,7 @@ def config_problems(config: Mapping[str, Any]) -> Iterator[str]:
     files it names nor the results directory (:func:`check_config` adds those)."""
     yield from _parameter_problems(config)
     yield from _settings_problems(config)
+    yield from _joint_problems(config)
     yield from _solver_problems(config)
     yield from _report_problems(config)
     if config["design"]["n_batches"] > config["design"]["n_samples"]:
@@ -271,6 +321,24 @@ def _settings_problems(config: Mapping[str, Any]) -> Iterator[str]:
             yield message if named else f"{key}.{message}"
 
 
+def _joint_problems(config: Mapping[str, Any]) -> Iterator[str]:
+    """A joint config (``references``) calibrates on at least one reference, and each
+    reference's ingestion settings build (as ``reference.dumps``'s do)."""
+    from grassego.ingest import IngestSettings
+    from grassego.references import calibration_entries, is_joint, reference_entries
+
+    if not is_joint(config):
+        return
+    if not calibration_entries(config):
+        yield ("references: no reference has role 'calibrate'; the calibration needs at least "
+               "one (holdouts are only predicted)")
+    for entry in reference_entries(config):
+        try:
+            IngestSettings.from_config(entry.section["dumps"])
+        except (TypeError, ValueError) as exc:
+            yield f"{entry.key}.dumps.{' '.join(str(exc).split())}"
+
+
 def _solver_problems(config: Mapping[str, Any]) -> Iterator[str]:
     from grassego.stz import ModelConstants
 
@@ -339,7 +407,10 @@ def _input_path_problems(config: Mapping[str, Any], root: str | Path) -> Iterato
             yield f"{key}: {name!r}: no such file or directory"
 
 
-def _reference_problems(config: Mapping[str, Any], root: str | Path) -> Iterator[str]:
+def _reference_problems(config: Mapping[str, Any], root: str | Path,
+                        md_dir: Path) -> Iterator[str]:
+    """The reference's settings: its input files, a forward target in the box, the dump files
+    or the MD run (writing to ``md_dir``, relative to ``root``)."""
     params, fixed, ref = config["parameters"], config.get("fixed", {}), config["reference"]
     problems = list(_input_path_problems(config, root))
     yield from problems
@@ -365,7 +436,7 @@ def _reference_problems(config: Mapping[str, Any], root: str | Path) -> Iterator
     if ref["source"] == "dumps" and not ref["dumps"]["md"]["enabled"]:
         yield from _dump_file_problems(ref["dumps"], root)
     if ref["source"] == "dumps" and ref["dumps"]["md"]["enabled"]:
-        yield from _md_problems(ref["dumps"], Path(root) / config["results"] / "md")
+        yield from _md_problems(ref["dumps"], Path(root) / md_dir)
 
 
 def _md_problems(dumps: Mapping[str, Any], out_dir: Path) -> Iterator[str]:

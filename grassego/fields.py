@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 import xarray as xr
@@ -204,6 +204,14 @@ def read_reference(path: str | os.PathLike) -> xr.Dataset:
     """Open a reference-fields file, load it into memory and validate it."""
     ds = load_netcdf(path)
     return validate_reference(ds, path)
+
+
+def read_references(paths: str | os.PathLike | Sequence[str | os.PathLike]
+                    ) -> xr.Dataset | list[xr.Dataset]:
+    """:func:`read_reference` of one file, or of each of several (a joint calibration's)."""
+    if isinstance(paths, (str, os.PathLike)):
+        return read_reference(paths)
+    return [read_reference(p) for p in paths]
 
 
 # ----------------------------------------------------------------------------------------------

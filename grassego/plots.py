@@ -15,6 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import xarray as xr  # noqa: E402
 
 from grassego.atomic import atomic_path  # noqa: E402
 
@@ -153,4 +154,44 @@ def plot_band_profiles(y: np.ndarray, profiles: Mapping[str, np.ndarray],
     axes[0, 0].set_ylabel(y_label)
     axes[0, -1].legend(fontsize=7, loc="best")
     fig.suptitle("Row-mean strain profiles: the shear band", fontsize=10)
+    return _save(fig, out)
+
+
+def plot_prediction(curves: xr.Dataset, out: str | Path, *, title: str, stress_label: str,
+                    y_label: str) -> Path:
+    """A held-out reference's prediction (:func:`grassego.prediction.predict`'s dataset): the
+    MD's stress–strain curve and each seed's optimum, the near-optimal sets' range shaded
+    (left); the row-mean strain profiles at the last field strain (right). ``stress_label``,
+    ``y_label``: axis texts with their units."""
+    labels = [str(s) for s in curves["set"].values]
+    seeds = [k for k, label in enumerate(labels) if label.startswith("seed ")]
+    near = [k for k, label in enumerate(labels) if not label.startswith("seed ")]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.6, 3.8),
+                                      gridspec_kw={"width_ratios": [1.6, 1]})
+    strain = curves["strain_ss"].values
+    tau = curves["tau_mean"].values
+    profile = curves["profile"].values[:, -1]
+    y = curves["y"].values
+    left.plot(curves["md_strain_ss"].values, curves["md_stress"].values, color="0.2", lw=2,
+              label="held-out MD")
+    right.plot(curves["md_profile"].values[-1], y, color="0.2", lw=2, label="held-out MD")
+    if near:
+        left.fill_between(strain, np.nanmin(tau[near], axis=0), np.nanmax(tau[near], axis=0),
+                          color="tab:blue", alpha=0.2, lw=0,
+                          label=f"near-optimal sets ({len(near)})")
+        right.fill_betweenx(y, np.nanmin(profile[near], axis=0),
+                            np.nanmax(profile[near], axis=0), color="tab:blue", alpha=0.2, lw=0)
+    for k in seeds:
+        delta = float(curves["delta"].values[k])
+        left.plot(strain, tau[k], lw=1.4, label=f"{labels[k]} (Δ={delta:.4f})")
+        right.plot(profile[k], y, lw=1.4, label=labels[k])
+    left.set_xlabel("global shear strain γ")
+    left.set_ylabel(stress_label)
+    left.legend(fontsize=7)
+    left.grid(alpha=0.3)
+    right.set_title(f"γ = {float(curves['field_strain'].values[-1]):g}", fontsize=9)
+    right.set_xlabel("⟨γ_xy⟩_x")
+    right.set_ylabel(y_label)
+    right.grid(alpha=0.3)
+    fig.suptitle(f"Prediction of the {title}", fontsize=10)
     return _save(fig, out)

@@ -16,7 +16,7 @@ import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import pandas as pd
 import torch
@@ -27,41 +27,67 @@ from grassego.calibration import Calibration, ego_state_path
 from grassego.design import parameter_box
 from grassego.ego import (EGOLoop, EGOResult, EGOSettings, InitialRuns, SearchProblem, minimize,
                           search_space)
+from grassego.joint import JointCalibration
 from grassego.stz.progress import RunProgress
 from grassego.tables import read_table
 
 
 @dataclass(frozen=True, eq=False)
 class Problem(SearchProblem):
-    """A :class:`grassego.ego.SearchProblem` whose objective is ``calibration.evaluate``;
-    ``threads``: the CPU threads its runs and GP fits use; ``config``: the sections it was
+    """A :class:`grassego.ego.SearchProblem` whose objective is Δ on its references
+    (``calibrations``: reference name → calibration; one, named None, for the single-reference
+    form; several for a joint calibration, their weighted mean Δ); ``threads``: the CPU threads its runs and GP fits use; ``config``: the sections it was
     built from (``calibration``, ``ego``), which name its EGO histories
     (:meth:`state_path`)."""
 
-    calibration: Calibration
+    calibrations: Mapping[str | None, Calibration]
     threads: int
     config: Mapping[str, Mapping[str, Any]]
 
     @classmethod
-    def from_config(cls, reference: xr.Dataset, calibration: Mapping[str, Any],
-                    ego: Mapping[str, Any] | None = None, threads: int = 1) -> "Problem":
-        """The problem of ``reference`` (a reference fields dataset) under the config sections
-        ``calibration`` (:func:`grassego.config.calibration_sections`) and ``ego`` (the ``ego``
-        section or the part of it a step reads; None: the defaults), on ``threads`` CPU
-        threads: torch's thread count is set to it here (the GP fits; the fused solver takes
-        it per call)."""
+    def from_config(cls, reference: xr.Dataset | Sequence[xr.Dataset],
+                    calibration: Mapping[str, Any], ego: Mapping[str, Any] | None = None,
+                    threads: int = 1) -> "Problem":
+        """The problem of ``reference`` (a reference fields dataset; or, for a joint
+        calibration, one per calibrate reference, in the order of ``calibration["weights"]``)
+        under the config sections ``calibration`` (:func:`grassego.config.calibration_sections`)
+        and ``ego`` (the ``ego`` section or the part of it a step reads; None: the defaults), on
+        ``threads`` CPU threads: torch's thread count is set to it here (the GP fits; the fused
+        solver takes it per call). Several references: Δ is the joint Δ
+        (:class:`grassego.joint.JointCalibration`); the first reference sets the search
+        coordinates' mean energy and the units."""
         ego = {} if ego is None else dict(ego)
         torch.set_num_threads(threads)
-        calib = Calibration.from_config(reference, calibration, threads=threads)
+        if isinstance(reference, xr.Dataset):
+            references: dict[str | None, xr.Dataset] = {None: reference}
+        else:
+            references = dict(zip(calibration["weights"], reference, strict=True))
+        calibs = {name: Calibration.from_config(ds, calibration, threads=threads)
+                  for name, ds in references.items()}
+        calib = next(iter(calibs.values()))
+        objective = (calib.evaluate if len(calibs) == 1 else
+                     JointCalibration(calibs, calibration["weights"]).evaluate)
         names, bounds = parameter_box(calibration["parameters"])
         settings = EGOSettings.from_config(ego)
         space = search_space(bounds, names, settings.search_space,
                              e_mean=float(calib.pe0.mean()),
                              energy_unit=calib.units.label("energy"))
-        return cls(objective=calib.evaluate, space=space, names=tuple(names),
+        return cls(objective=objective, space=space, names=tuple(names),
                    units=tuple(calib.units.parameter_names(names)), settings=settings,
-                   calibration=calib, threads=threads,
+                   calibrations=calibs, threads=threads,
                    config={"calibration": dict(calibration), "ego": ego})
+
+    @property
+    def calibration(self) -> Calibration:
+        """The first reference's calibration: the units, the fixed values, the report's fields
+        and figures."""
+        return next(iter(self.calibrations.values()))
+
+    @property
+    def weights(self) -> list[float]:
+        """The weight of each reference's Δ in the joint Δ, in the order of ``calibrations``."""
+        weights = self.config["calibration"].get("weights")
+        return [1.0] if weights is None else [float(weights[n]) for n in self.calibrations]
 
     @property
     def fixed(self) -> Mapping[str, float]:
@@ -84,7 +110,9 @@ class Problem(SearchProblem):
     def state_path(self, result: str | Path, training: pd.DataFrame, seed: int) -> Path:
         """Where the EGO history of ``seed`` starting from ``training`` lives, beside its
         result file ``result`` (:func:`grassego.calibration.ego_state_path`)."""
-        return ego_state_path(result, self.calibration.reference, training,
+        references = [c.reference for c in self.calibrations.values()]
+        return ego_state_path(result, references[0] if len(references) == 1 else references,
+                              training,
                               self.config["calibration"], self.config["ego"], seed)
 
     def run_batch(self, path: str | Path, log: logging.Logger) -> xr.Dataset:

@@ -10,21 +10,27 @@ misfit diagnosis of :mod:`grassego.misfit`), the diagnosis page and the figures
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from grassego.atomic import write_text_atomic
+from grassego import plots
 from grassego.ego import result_from_history
+from grassego.joint import joint_scores
 from grassego.misfit import diagnosis
 from grassego.problem import Problem
 from grassego.report import ReportSettings, diagnosis_html, write_figures
-from grassego.summary import (headline, parameter_sets, set_fidelity, summary_dict, summary_json,
-                              summary_table)
+from grassego.status import status_names
+from grassego.summary import (REFERENCE_LABEL, headline, parameter_sets, set_fidelity,
+                              summary_dict, summary_json, summary_table)
 from grassego.tables import read_table, write_table
 from grassego.uncertainty import FIGURES as UNCERTAINTY_FIGURES
 from grassego.uncertainty import io as uncertainty_io
@@ -38,7 +44,8 @@ class ReportFiles:
     """Where the report step writes: ``summary`` (CSV), ``summary_json``, ``diagnosis`` (HTML
     page), ``figures`` (name of :data:`grassego.report.FIGURES` → PNG path); where the
     uncertainty step ran, ``uncertainty_figures`` (PNG paths in the order of
-    :data:`grassego.uncertainty.FIGURES`) and ``uncertainty_table`` (HTML)."""
+    :data:`grassego.uncertainty.FIGURES`) and ``uncertainty_table`` (HTML); one
+    ``prediction_figures`` PNG per held-out reference, in the order of the predictions."""
 
     summary: PathLike
     summary_json: PathLike
@@ -46,20 +53,26 @@ class ReportFiles:
     figures: Mapping[str, PathLike]
     uncertainty_figures: Sequence[PathLike] = ()
     uncertainty_table: PathLike | None = None
+    prediction_figures: Sequence[PathLike] = ()
 
 
 def write_report(problem: Problem, settings: ReportSettings,
                  target: Mapping[str, float] | None, reference_path: PathLike,
                  training: Sequence[PathLike], results: Sequence[PathLike], files: ReportFiles,
                  log: logging.Logger, uncertainty: PathLike | None = None,
-                 uncertainty_data: PathLike | None = None) -> dict[str, Any]:
+                 uncertainty_data: PathLike | None = None,
+                 predictions: Sequence[tuple[PathLike, PathLike]] = ()) -> dict[str, Any]:
     """Write every report file of :class:`ReportFiles` and return summary.json's content.
 
     ``problem``: the calibration (its reference is the MD's, read from ``reference_path``, the
     name the misfit diagnosis gives); ``settings``: the ``report`` section; ``target``: the
     validation target, if any; ``training``: each seed's initial training table (CSV, the
     collect step's); ``results``: each seed's EGO result (NetCDF history); ``uncertainty`` and
-    ``uncertainty_data``: the uncertainty step's JSON and NetCDF files, None where it is off.
+    ``uncertainty_data``: the uncertainty step's JSON and NetCDF files, None where it is off;
+    ``predictions``: the predict step's (JSON, NetCDF) files of each held-out reference (named
+    by the file's stem). With several calibrate references, Δ is the joint Δ, the figures and
+    the misfit diagnosis are the first reference's, and summary.json's block ``references``
+    has each set's Δ and fidelity on each reference.
     Logs the reported sets' Δ, whether the seeds agree (a warning where they do not), the
     misfit and the best Δ to ``log``.
     """
@@ -69,9 +82,14 @@ def write_report(problem: Problem, settings: ReportSettings,
                            for path in training]).groupby("seed").size().to_dict()
     by_seed = {r.seed: r for r in (result_from_history(path) for path in results)}
     sets = parameter_sets(by_seed, names, settings.compare, target)
-    runs = calib.runs_dataset(calib.parameter_table(np.array(list(sets.values()))),
-                              keep_frames=calib.all_frames())
-    deltas = dict(zip(sets, runs["delta"].values.tolist()))
+    X = np.array(list(sets.values()))
+    runs_by_ref = {name: c.runs_dataset(c.parameter_table(X), keep_frames=c.all_frames())
+                   for name, c in problem.calibrations.items()}
+    runs = runs_by_ref[next(iter(runs_by_ref))]
+    joint, _ = joint_scores([r["delta"].values for r in runs_by_ref.values()],
+                            [status_names(r["status"].values) for r in runs_by_ref.values()],
+                            problem.weights)
+    deltas = dict(zip(sets, joint.tolist()))
     fidelity = set_fidelity(runs, reference, list(sets), strains)
     log.info("delta of the reported sets: %s", deltas)
 
@@ -85,6 +103,16 @@ def write_report(problem: Problem, settings: ReportSettings,
                            else (None, None))
     if uncertainty:
         summary["uncertainty"] = uq_summary
+    if len(runs_by_ref) > 1:
+        summary["references"] = {
+            name: {"role": "calibrate", "weight": w,
+                   "delta": dict(zip(sets, r["delta"].values.tolist())),
+                   "fidelity": set_fidelity(r, problem.calibrations[name].reference, list(sets),
+                                            strains)}
+            for (name, r), w in zip(runs_by_ref.items(), problem.weights)}
+    if predictions:
+        summary["prediction"] = {Path(path).stem: prediction_block(path, deltas, runs_by_ref)
+                                 for path, _ in predictions}
     misfit = diagnosis(reference["strain_ss"].values, reference["stress_strain"].values,
                        {label: (runs["strain_ss"].values, runs["tau_mean"].values[k])
                         for k, label in enumerate(sets) if label.startswith("seed ")},
@@ -97,9 +125,38 @@ def write_report(problem: Problem, settings: ReportSettings,
 
     write_figures(files.figures, reference, runs, deltas, by_seed, max(n_initial.values()),
                   strains, best, calib.model_constants, calib.units, target)
+    for (path, curves), out in zip(predictions, files.prediction_figures, strict=True):
+        with xr.open_dataset(curves, engine="netcdf4") as ds:
+            plots.plot_prediction(ds.load(), out, title=f"held-out reference {Path(path).stem}",
+                                  stress_label=calib.units.axis("shear stress τ", "stress"),
+                                  y_label=calib.units.axis("y", "length"))
     if uncertainty:
         uncertainty_plots.write_all(uq_summary, uq_data,
                                     dict(zip(UNCERTAINTY_FIGURES, files.uncertainty_figures)),
                                     files.uncertainty_table, calib.units)
     log.info("report written: best delta %.5f (%s)", summary["best"]["delta"], best)
     return summary
+
+
+def prediction_block(path: PathLike, deltas: Mapping[str, float],
+                     runs_by_ref: Mapping[str | None, xr.Dataset]) -> dict[str, Any]:
+    """summary.json's entry of one held-out reference: the predict step's JSON (``path``) with,
+    per seed, its in-sample Δ (the calibration's, joint) and Δ on each calibrate reference
+    beside the predictive one, and a sentence comparing the best seed's prediction with the
+    held-out MD."""
+    with open(path, encoding="utf-8") as fh:
+        block = json.load(fh)
+    for label, entry in block["sets"].items():
+        entry["delta_in_sample"] = deltas[label]
+        if len(runs_by_ref) > 1:
+            entry["delta_in_sample_per_reference"] = {
+                name: float(r["delta"].values[list(deltas).index(label)])
+                for name, r in runs_by_ref.items()}
+    best = min(block["sets"], key=lambda label: deltas[label])
+    entry, md = block["sets"][best], block[REFERENCE_LABEL]
+    block["sentence"] = (
+        f"{best}'s optimum predicts {Path(path).stem} with delta {entry['delta']:.4g} (in "
+        f"sample {entry['delta_in_sample']:.4g}); peak stress {entry['peak_stress']:.4g} at "
+        f"strain {entry['peak_strain']:.3g} against the MD's {md['peak_stress']:.4g} at "
+        f"{md['peak_strain']:.3g} ({100 * (entry['peak_stress'] / md['peak_stress'] - 1):+.1f} %)")
+    return block

@@ -6,14 +6,14 @@ import time
 import numpy as np
 
 from grassego.ego import EGOLoop
-from grassego.fields import read_reference
+from grassego.fields import read_references
 from grassego.logsetup import setup_logging
 from grassego.problem import Problem
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
 ego_cfg, seed = json.loads(smk.params.ego), int(smk.wildcards.seed)
-problem = Problem.from_config(read_reference(smk.input.reference),
+problem = Problem.from_config(read_references(smk.input.reference),
                               json.loads(smk.params.calibration), ego_cfg, threads=smk.threads)
 t0 = time.perf_counter()
 result = problem.run_seed(smk.input.training, seed, EGOLoop.from_config(ego_cfg),

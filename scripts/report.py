@@ -2,7 +2,7 @@
 
 import json
 
-from grassego.fields import read_reference
+from grassego.fields import read_references
 from grassego.logsetup import setup_logging
 from grassego.problem import Problem
 from grassego.report import ReportSettings
@@ -11,11 +11,15 @@ from grassego.report_step import ReportFiles, write_report
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
 settings = ReportSettings.from_config(json.loads(smk.params.report))
-problem = Problem.from_config(read_reference(smk.input.reference),
+problem = Problem.from_config(read_references(smk.input.reference),
                               json.loads(smk.params.calibration), threads=smk.threads)
 files = ReportFiles(smk.output.summary, smk.output.summary_json, smk.output.diagnosis,
                     dict(zip(smk.params.figure_names, smk.output.figures)),
-                    smk.output.get("uncertainty_figures", ()), smk.output.get("uncertainty_table"))
-write_report(problem, settings, json.loads(smk.params.target), smk.input.reference,
+                    smk.output.get("uncertainty_figures", ()), smk.output.get("uncertainty_table"),
+                    smk.output.get("prediction_figures", ()))
+references = smk.input.reference  # one file, or the calibrate references' (figures: the first)
+write_report(problem, settings, json.loads(smk.params.target),
+             references if isinstance(references, str) else references[0],
              smk.input.training, smk.input.results, files, log,
-             smk.input.get("uncertainty"), smk.input.get("uncertainty_data"))
+             smk.input.get("uncertainty"), smk.input.get("uncertainty_data"),
+             list(zip(smk.input.get("predictions", ()), smk.input.get("prediction_curves", ()))))

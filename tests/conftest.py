@@ -24,6 +24,14 @@ CUZR_REFERENCE = ROOT / "resources" / "cuzr" / "reference.nc"
 CUZR_POTENTIAL = lammps_potential("CuZr_mm.eam.fs")
 
 
+def replica(reference, rows: int, stress_factor: float):
+    """A second realisation of a reference for the joint-calibration tests: its fields shifted
+    by ``rows`` grid rows (the weak region, and so the band, elsewhere) and its stress curve
+    scaled by ``stress_factor``."""
+    fields = {name: reference[name].roll(y=rows) for name in ("pe", "exy")}
+    return reference.assign(**fields, stress_strain=reference["stress_strain"] * stress_factor)
+
+
 def needs(what: object, reason: str) -> pytest.MarkDecorator:
     """The one skip marker: skip the test where ``what`` is missing (None or False), saying
     ``reason``; e.g. ``@needs(CUZR_POTENTIAL, "CuZr_mm.eam.fs is not shipped with this LAMMPS")``."""

@@ -26,9 +26,13 @@ import xarray as xr
 import yaml
 
 from case_labels import check_case_labels
-from conftest import ROOT
+from conftest import ROOT, replica
+from grassego.config import calibration_sections, validate_schema
 from grassego.design import replicate_design
+from grassego.ego import result_from_history
 from grassego.fields import read_reference, write_reference
+from grassego.init_config import SCHEMA
+from grassego.problem import Problem
 from grassego.units import PHYSICAL
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
@@ -44,6 +48,19 @@ def _config(tmp: Path, max_iter: int) -> Path:
     cfg["reference"]["legacy"]["path"] = str(reference)
     cfg["ego"]["max_iter"] = max_iter
     path = tmp / "tiny.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def _joint_config(tmp: Path, max_iter: int) -> Path:
+    """The test case as a joint calibration (:func:`_config`): its reference and a replica of
+    it (fields shifted by 9 rows, stress 4 % higher; conftest.replica), both calibrated."""
+    path = _config(tmp, max_iter)
+    cfg = yaml.safe_load(path.read_text())
+    first = cfg.pop("reference")
+    second = tmp / "replica.nc"
+    write_reference(replica(read_reference(first["legacy"]["path"]), 9, 1.04), second)
+    cfg["references"] = {"a": first, "b": {"source": "legacy", "legacy": {"path": str(second)}}}
     path.write_text(yaml.safe_dump(cfg))
     return path
 
@@ -243,6 +260,77 @@ def test_each_reference_source_runs_end_to_end(tmp_path: Path, source: str):
     shutil.rmtree(tmp_path / ".snakemake", ignore_errors=True)
 
 
+#: (change to .test/config/joint.yaml, the exact jobs a dry run then plans): a new holdout
+#: reruns only its MD, ingestion, prediction and the report; a new calibrate reference its MD,
+#: ingestion and runs, and then the calibration (the existing reference's runs are kept); a
+#: changed holdout only its own steps; a weight the calibration, not a run. A new reference is
+#: glass_b's settings with the changes given.
+GLASS_C = {"role": "holdout", "dumps": {"md": {"seed": 5}}}
+JOINT_RERUNS = [
+    ({"glass_c": GLASS_C}, {"md ref=glass_c", "reference ref=glass_c", "predict ref=glass_c"}),
+    ({"glass_c": {**GLASS_C, "role": "calibrate"}},
+     {"md ref=glass_c", "reference ref=glass_c", "simulate seed=0, batch=0, ref=glass_c",
+      "simulate seed=0, batch=1, ref=glass_c", "collect seed=0", "ego seed=0",
+      "predict ref=glass_b"}),
+    ({"glass_b": {"dumps": {"md": {"seed": 6}}}},
+     {"md ref=glass_b", "reference ref=glass_b", "predict ref=glass_b"}),
+    ({"glass_a": {"weight": 2.0}}, {"collect seed=0", "ego seed=0", "predict ref=glass_b"}),
+]
+
+
+def _merged(base: dict, change: dict) -> dict:
+    """``base`` with the nested mapping ``change`` laid over it."""
+    out = dict(base)
+    for key, value in change.items():
+        out[key] = (_merged(base[key], value) if isinstance(value, dict)
+                    and isinstance(base.get(key), dict) else value)
+    return out
+
+
+@pytest.mark.slow
+def test_joint_calibration_with_a_holdout_runs_end_to_end(tmp_path: Path):
+    """.test/config/joint.yaml: two LAMMPS replicas of a glass, one calibrated, one held out.
+    The prediction is the optimum run on the held-out glass (its Δ there, not on the calibrated
+    one), reported beside the in-sample Δ with its figure; then each change of
+    :data:`JOINT_RERUNS` plans exactly its jobs."""
+    cfg = yaml.safe_load((ROOT / ".test" / "config" / "joint.yaml").read_text())
+    config = tmp_path / "joint.yaml"
+    config.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    cmd = [*SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path), "--cores", "2",
+           "--configfile", str(config)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-6000:]
+    results = tmp_path / cfg["results"]
+    summary = json.loads((results / "summary" / "summary.json").read_text())
+    predicted = summary["prediction"]["glass_b"]["sets"]["seed 0"]
+    assert (results / "figures" / "prediction_glass_b.png").is_file()
+
+    filled = yaml.safe_load(config.read_text())
+    validate_schema(filled, SCHEMA)
+    result = result_from_history(results / "ego" / "seed_0" / "result.nc")
+    delta = {name: Problem.from_config(read_reference(results / "reference" / name / "fields.nc"),
+                                       calibration_sections(filled)).objective(
+                                           result.x_best[None])[0][0]
+             for name in ("glass_a", "glass_b")}
+    assert predicted["delta"] == delta["glass_b"] != delta["glass_a"]
+    assert predicted["delta_in_sample"] == delta["glass_a"] == result.y_best
+    md = summary["prediction"]["glass_b"]["MD"]
+    assert md["peak_stress"] != summary["fidelity"]["MD"]["peak_stress"]  # the other glass
+    assert summary["units"]["columns"]["s_y"] == "epsilon/sigma^2"
+
+    done = config.read_text()
+    for change, planned in JOINT_RERUNS:
+        references = {name: _merged(cfg["references"].get(name, cfg["references"]["glass_b"]),
+                                    value) for name, value in change.items()}
+        config.write_text(yaml.safe_dump(_merged(cfg, {"references": references}),
+                                         sort_keys=False))
+        dry = subprocess.run([*cmd, "-n"], capture_output=True, text=True, timeout=300)
+        assert dry.returncode == 0, dry.stderr[-3000:]
+        assert _planned_jobs(dry.stdout + dry.stderr) == {*planned, "report", "all"}, change
+        config.write_text(done)
+    shutil.rmtree(tmp_path / ".snakemake", ignore_errors=True)
+
+
 DOWNSTREAM_OF_SIMULATE = {"simulate", "collect", "ego", "uncertainty", "report"}
 #: (config key, new value, the rules a dry run must plan): every value a step reads reaches it
 #: through its rule's params or inputs, and nothing else reruns.
@@ -291,8 +379,11 @@ ITERATIONS = 8
 
 
 @pytest.mark.slow
-def test_killing_the_ego_job_loses_no_evaluation(tmp_path: Path):
-    _config(tmp_path, max_iter=ITERATIONS)
+@pytest.mark.parametrize("case", [_config, _joint_config], ids=["one reference", "joint"])
+def test_killing_the_ego_job_loses_no_evaluation(tmp_path: Path, case):
+    """A kill during the EGO job (of a calibration on one reference, and of a joint one on
+    two) and a rerun: every evaluation saved before the kill is kept."""
+    case(tmp_path, max_iter=ITERATIONS)
     results = tmp_path / "results"
     cmd = [*SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path), "--cores", "2",
            "--configfile", str(tmp_path / "tiny.yaml")]

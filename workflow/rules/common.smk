@@ -15,6 +15,7 @@ import json
 ENV = "../../envs/grassego.yaml"
 
 from grassego.config import calibration_sections
+from grassego.references import calibration_entries, holdout_entries, is_joint, reference_entries
 from grassego.uncertainty import FIGURES as UNCERTAINTY_FIGURES
 
 RESULTS = config["results"]
@@ -41,35 +42,65 @@ def canonical(obj):
 
 # What turns a parameter vector into delta: grassego.problem.Problem.from_config's input.
 CALIBRATION = canonical(calibration_sections(config))
+#: The same less the joint weights: what one run on one reference depends on (simulate,
+#: predict), so that adding a reference or changing a weight reruns no existing run.
+RUN_SETTINGS = canonical(
+    {k: v for k, v in calibration_sections(config).items() if k != "weights"}
+)
 
 
-REF = config["reference"]
-#: The known answer in validation mode (a forward reference), else None.
-TARGET = REF["forward"]["target"] if REF["source"] == "forward" else None
+# The references: one (`reference:`, named None; its files keep the unnamed paths below) or
+# several (`references:`, each file under a directory of its name, the {ref} wildcard).
+JOINT = is_joint(config)
+ENTRIES = {entry.name: entry for entry in reference_entries(config)}
+#: The references each parameter set is scored on, and those only predicted.
+CALIBRATE = [entry.name for entry in calibration_entries(config)]
+HOLDOUT = [entry.name for entry in holdout_entries(config)]
+REF_FIELDS = res("reference/{ref}/fields.nc" if JOINT else "reference/fields.nc")
+MD_DIR = res("md/{ref}" if JOINT else "md")
+#: The calibrate references' fields (one file, or a list for a joint calibration).
+CALIBRATION_FIELDS = expand(REF_FIELDS, ref=CALIBRATE) if JOINT else REF_FIELDS
+PRIMARY = ENTRIES[CALIBRATE[0]].section if CALIBRATE else config["reference"]
+#: The known answer in validation mode (a forward first calibrate reference), else None.
+TARGET = PRIMARY["forward"]["target"] if PRIMARY["source"] == "forward" else None
 #: The uncertainty step (rule `uncertainty`) runs and feeds the report.
 UNCERTAINTY = config["uncertainty"]["enabled"]
 
 
+if JOINT:
+
+    wildcard_constraints:
+        ref="|".join(ENTRIES),
+
+
+def reference_of(wildcards):
+    """The settings of the reference a job works on (its {ref} wildcard; the one reference)."""
+    return ENTRIES[wildcards.get("ref")].section
+
+
 def reference_inputs(wildcards):
     """The files the reference step reads: declared, so that a changed file reruns it."""
-    if REF["source"] == "legacy":
-        return {"source": REF["legacy"]["path"]}
-    if REF["source"] == "forward":
-        return {"source": REF["forward"]["base"]}
-    if REF["dumps"]["md"]["enabled"]:
-        return {"dumps": res("md/shear.dump.gz"), "lammps_log": res("md/log.lammps")}
+    ref = reference_of(wildcards)
+    if ref["source"] == "legacy":
+        return {"source": ref["legacy"]["path"]}
+    if ref["source"] == "forward":
+        return {"source": ref["forward"]["base"]}
+    if ref["dumps"]["md"]["enabled"]:
+        md_dir = MD_DIR.format(ref=wildcards.get("ref"))
+        return {"dumps": f"{md_dir}/shear.dump.gz", "lammps_log": f"{md_dir}/log.lammps"}
     from grassego.lammps_dump import expand_dumps
 
-    files = {"dumps": [str(p) for p in expand_dumps(REF["dumps"]["files"])]}
-    return files | ({"lammps_log": REF["dumps"]["log"]} if REF["dumps"]["log"] else {})
+    files = {"dumps": [str(p) for p in expand_dumps(ref["dumps"]["files"])]}
+    return files | ({"lammps_log": ref["dumps"]["log"]} if ref["dumps"]["log"] else {})
 
 
-def reference_settings():
+def reference_settings(wildcards):
     """What the reference step reads from the config, for its source only (so that, e.g., the
     solver's settings rerun a forward reference but not a legacy one)."""
-    source = REF["source"]
-    settings = {"reference": {"source": source, source: REF[source]}}
-    if REF["accept_unusual"]:  # only when set, so that a default run's params stay as they were
+    ref = reference_of(wildcards)
+    source = ref["source"]
+    settings = {"reference": {"source": source, source: ref[source]}}
+    if ref["accept_unusual"]:  # only when set, so that a default run's params stay as they were
         settings["reference"]["accept_unusual"] = True
     if source == "forward":
         settings |= {

@@ -9,7 +9,7 @@
 
 rule ego:
     input:
-        reference=rules.reference.output.fields,
+        reference=CALIBRATION_FIELDS,
         training=rules.collect.output.training,
     output:
         result=res("ego/seed_{seed}/result.nc"),

@@ -1,16 +1,17 @@
 # The reference fields file, from (a) shipped/legacy coarse-grained fields, (b) LAMMPS dumps
-# coarse-grained with OVITO, or (c) a forward continuum run at target parameters (validation).
+# coarse-grained with OVITO, or (c) a forward continuum run at target parameters (validation);
+# with several references, one job per reference (and per MD run), side by side.
 
 
 rule reference:
     input:
         unpack(reference_inputs),
     output:
-        fields=res("reference/fields.nc"),
+        fields=REF_FIELDS,
     log:
-        res("logs/reference.log"),
+        res("logs/reference/{ref}.log" if JOINT else "logs/reference.log"),
     benchmark:
-        res("benchmarks/reference.tsv")
+        res("benchmarks/reference/{ref}.tsv" if JOINT else "benchmarks/reference.tsv")
     conda:
         ENV
     threads: 2
@@ -18,7 +19,7 @@ rule reference:
         mem_mb=4000,
         runtime=60,
     params:
-        settings=reference_settings(),
+        settings=reference_settings,
         snapshot_strains=config["objective"]["snapshot_strains"],
     script:
         "../../scripts/reference.py"
@@ -26,12 +27,12 @@ rule reference:
 
 rule md:
     output:
-        dump=res("md/shear.dump.gz"),
-        lammps_log=res("md/log.lammps"),
+        dump=f"{MD_DIR}/shear.dump.gz",
+        lammps_log=f"{MD_DIR}/log.lammps",
     log:
-        res("logs/md.log"),
+        res("logs/md/{ref}.log" if JOINT else "logs/md.log"),
     benchmark:
-        res("benchmarks/md.tsv")
+        res("benchmarks/md/{ref}.tsv" if JOINT else "benchmarks/md.tsv")
     conda:
         ENV
     threads: 2
@@ -39,6 +40,6 @@ rule md:
         mem_mb=4000,
         runtime=120,
     params:
-        md=canonical(REF["dumps"]["md"]),
+        md=lambda wildcards: canonical(reference_of(wildcards)["dumps"]["md"]),
     script:
         "../../scripts/md.py"

@@ -12,13 +12,13 @@ FIGURES = [
     "stress_strain",
     "band_profiles",
 ]
-# The uncertainty step's files, and below its report items, when it is enabled.
-UNCERTAINTY_INPUTS = (
+#: Joint calibration: the held-out references' predictions (figure prediction_<name>.png each).
+PREDICTIONS = (
     {
-        "uncertainty": rules.uncertainty.output.summary,
-        "uncertainty_data": rules.uncertainty.output.data,
+        "predictions": expand(rules.predict.output.summary, ref=HOLDOUT),
+        "prediction_curves": expand(rules.predict.output.curves, ref=HOLDOUT),
     }
-    if UNCERTAINTY
+    if HOLDOUT
     else {}
 )
 
@@ -26,7 +26,8 @@ UNCERTAINTY_INPUTS = (
 rule report:
     input:
         **UNCERTAINTY_INPUTS,
-        reference=rules.reference.output.fields,
+        **PREDICTIONS,
+        reference=CALIBRATION_FIELDS,
         training=expand(rules.collect.output.training, seed=SEEDS),
         results=expand(res("ego/seed_{seed}/result.nc"), seed=SEEDS),
     output:
@@ -47,6 +48,20 @@ rule report:
                 ),
             }
             if UNCERTAINTY
+            else {}
+        ),
+        **(
+            {
+                "prediction_figures": [
+                    report(
+                        res(f"figures/prediction_{name}.png"),
+                        caption="../report/prediction.rst",
+                        category="Prediction",
+                    )
+                    for name in HOLDOUT
+                ]
+            }
+            if HOLDOUT
             else {}
         ),
         summary=res("summary/summary.csv"),

@@ -9,7 +9,7 @@
 
 rule uncertainty:
     input:
-        reference=rules.reference.output.fields,
+        reference=CALIBRATION_FIELDS,
         results=expand(res("ego/seed_{seed}/result.nc"), seed=SEEDS),
     output:
         summary=res("uncertainty/uncertainty.json"),
@@ -33,3 +33,14 @@ rule uncertainty:
         target=canonical(TARGET),
     script:
         "../../scripts/uncertainty.py"
+
+
+# The uncertainty step's files, when it is enabled (the report's and the predictions' inputs).
+UNCERTAINTY_INPUTS = (
+    {
+        "uncertainty": rules.uncertainty.output.summary,
+        "uncertainty_data": rules.uncertainty.output.data,
+    }
+    if UNCERTAINTY
+    else {}
+)
