@@ -328,6 +328,9 @@ def _joint_problems(config: Mapping[str, Any]) -> Iterator[str]:
     from grassego.references import calibration_entries, is_joint, reference_entries
 
     if not is_joint(config):
+        if config["ensemble"]["single_fits"]:
+            yield ("ensemble.single_fits: compares fits to several MD runs; name them under "
+                   "'references' (this config has one 'reference')")
         return
     if not calibration_entries(config):
         yield ("references: no reference has role 'calibrate'; the calibration needs at least "

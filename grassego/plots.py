@@ -160,12 +160,14 @@ def plot_band_profiles(y: np.ndarray, profiles: Mapping[str, np.ndarray],
 def plot_prediction(curves: xr.Dataset, out: str | Path, *, title: str, stress_label: str,
                     y_label: str) -> Path:
     """A held-out reference's prediction (:func:`grassego.prediction.predict`'s dataset): the
-    MD's stress–strain curve and each seed's optimum, the near-optimal sets' range shaded
-    (left); the row-mean strain profiles at the last field strain (right). ``stress_label``,
+    MD's stress–strain curve and each seed's optimum, the near-optimal sets' range shaded, the
+    single-run optima dashed (left); the row-mean strain profiles at the last field strain
+    (right). ``stress_label``,
     ``y_label``: axis texts with their units."""
     labels = [str(s) for s in curves["set"].values]
     seeds = [k for k, label in enumerate(labels) if label.startswith("seed ")]
-    near = [k for k, label in enumerate(labels) if not label.startswith("seed ")]
+    near = [k for k, label in enumerate(labels) if label.startswith("near-optimal")]
+    single = [k for k in range(len(labels)) if k not in seeds and k not in near]
     fig, (left, right) = plt.subplots(1, 2, figsize=(9.6, 3.8),
                                       gridspec_kw={"width_ratios": [1.6, 1]})
     strain = curves["strain_ss"].values
@@ -181,6 +183,10 @@ def plot_prediction(curves: xr.Dataset, out: str | Path, *, title: str, stress_l
                           label=f"near-optimal sets ({len(near)})")
         right.fill_betweenx(y, np.nanmin(profile[near], axis=0),
                             np.nanmax(profile[near], axis=0), color="tab:blue", alpha=0.2, lw=0)
+    for n, k in enumerate(single):
+        label = f"single-run optima ({len(single)})" if n == 0 else None
+        left.plot(strain, tau[k], color="0.55", lw=0.8, ls="--", label=label)
+        right.plot(profile[k], y, color="0.55", lw=0.8, ls="--")
     for k in seeds:
         delta = float(curves["delta"].values[k])
         left.plot(strain, tau[k], lw=1.4, label=f"{labels[k]} (Δ={delta:.4f})")
@@ -194,4 +200,32 @@ def plot_prediction(curves: xr.Dataset, out: str | Path, *, title: str, stress_l
     right.set_ylabel(y_label)
     right.grid(alpha=0.3)
     fig.suptitle(f"Prediction of the {title}", fontsize=10)
+    return _save(fig, out)
+
+
+def plot_ensemble(single: Mapping[str, Mapping[str, float]], joint: Mapping[str, float],
+                  intervals: Mapping[str, Sequence[float]] | None, names: Sequence[str],
+                  axis_labels: Sequence[str], out: str | Path) -> Path:
+    """How the optimum varies from one MD run to another: per parameter (one panel each, axis
+    texts ``axis_labels``), each single fit's optimum (``single``: label → parameter values;
+    one colour per reference) beside the joint optimum (``joint``) and its near-optimal
+    interval (``intervals``: name → [low, high], None without the uncertainty step)."""
+    fig, axes = plt.subplots(1, len(names), figsize=(2.6 * len(names), 3.4), squeeze=False)
+    references = list(dict.fromkeys(label.split(" seed ")[0] for label in single))
+    colours = {ref: f"C{k}" for k, ref in enumerate(references)}
+    for i, name in enumerate(names):
+        ax = axes[0, i]
+        for label, x in single.items():
+            ref = label.split(" seed ")[0]
+            ax.plot(references.index(ref), x[name], "o", color=colours[ref], ms=5)
+        low, high = (intervals[name] if intervals else (joint[name], joint[name]))
+        ax.errorbar(len(references), joint[name],
+                    yerr=[[joint[name] - low], [high - joint[name]]], fmt="*", color="k", ms=9,
+                    capsize=4)
+        ax.set_xticks(range(len(references) + 1), [*references, "joint"], rotation=45,
+                      fontsize=7)
+        ax.set_ylabel(axis_labels[i], fontsize=8)
+        ax.grid(alpha=0.3)
+    fig.suptitle("Single-run optima (dots) beside the joint optimum and its near-optimal "
+                 "interval", fontsize=9)
     return _save(fig, out)

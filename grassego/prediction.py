@@ -43,29 +43,44 @@ def near_optimal_sets(uncertainty_data: xr.Dataset | None, names: Sequence[str])
 
 
 def predict(problem: Problem, results: Sequence[EGOResult], near_optimal: np.ndarray,
-            strains: Sequence[float], log: logging.Logger) -> tuple[dict[str, Any], xr.Dataset]:
-    """Run each seed's optimum (``results``) and the ``near_optimal`` sets (k, d) on the
-    held-out reference of ``problem`` (its only reference) and measure them against it.
+            strains: Sequence[float], log: logging.Logger,
+            single_fits: Mapping[str, EGOResult] | None = None
+            ) -> tuple[dict[str, Any], xr.Dataset]:
+    """Run each seed's optimum (``results``), the ``near_optimal`` sets (k, d) and each single
+    fit's optimum (``single_fits``: label → result of a calibration on one reference alone) on
+    the held-out reference of ``problem`` (its only reference) and measure them against it.
 
     Returns the summary (JSON-ready: ``sets``: per seed, its predictive Δ and fidelity;
-    ``md``: the held-out MD's fidelity; ``near_optimal``: how many sets, and the min, median
-    and max of their Δ and of each fidelity feature) and a dataset of the curves and band
-    profiles (``set`` = the seeds' labels then the near-optimal sets'; the MD's stress curve
-    and profiles beside them) at the report's field ``strains``."""
+    ``MD``: the held-out MD's fidelity; ``near_optimal``: how many sets, and the min, median
+    and max of their Δ and of each fidelity feature; ``single_fits``: per single fit, its
+    optimum, in-sample Δ (``delta_own``), predictive Δ and fidelity) and a dataset of the
+    curves and band profiles (``set`` = the seeds' labels, the near-optimal sets', the single
+    fits'; the MD's stress curve and profiles beside them) at the report's field ``strains``."""
     calib = problem.calibration
+    single_fits = dict(single_fits or {})
     seeds = {f"seed {r.seed}": np.asarray(r.x_best, dtype=np.float64) for r in results}
-    labels = [*seeds, *(f"{NEAR_OPTIMAL} {k}" for k in range(len(near_optimal)))]
-    X = np.vstack([*seeds.values(), near_optimal.reshape(-1, len(problem.names))])
+    near = [f"{NEAR_OPTIMAL} {k}" for k in range(len(near_optimal))]
+    labels = [*seeds, *near, *single_fits]
+    X = np.vstack([*seeds.values(), near_optimal.reshape(-1, len(problem.names)),
+                   *(np.asarray(r.x_best, dtype=np.float64) for r in single_fits.values())])
     runs = calib.runs_dataset(calib.parameter_table(X), keep_frames=calib.all_frames())
     delta = np.asarray(runs["delta"].values, dtype=np.float64)
     fidelity = set_fidelity(runs, calib.reference, labels, strains)
     log.info("predictive delta of %s on the held-out reference: %s", list(seeds),
              np.round(delta[:len(seeds)], 5).tolist())
+
+    def entry(k: int, label: str) -> dict[str, Any]:
+        return {**dict(zip(problem.names, X[k].tolist())), "delta": float(delta[k]),
+                **fidelity[label]}
+
+    first_single = len(seeds) + len(near)
     summary = {
-        "sets": {label: {**dict(zip(problem.names, X[k].tolist())), "delta": float(delta[k]),
-                         **fidelity[label]} for k, label in enumerate(seeds)},
+        "sets": {label: entry(k, label) for k, label in enumerate(seeds)},
         REFERENCE_LABEL: fidelity[REFERENCE_LABEL],
-        "near_optimal": _spread(labels[len(seeds):], delta[len(seeds):], fidelity),
+        "near_optimal": _spread(near, delta[len(seeds):first_single], fidelity),
+        "single_fits": {label: {**entry(first_single + k, label),
+                                "delta_own": float(r.y_best)}
+                        for k, (label, r) in enumerate(single_fits.items())},
     }
     return summary, _curves(runs, calib.reference, labels, strains)
 

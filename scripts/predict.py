@@ -17,5 +17,7 @@ uq = (io.read(smk.input.uncertainty, smk.input.uncertainty_data)[1]
       if smk.input.get("uncertainty") else None)
 summary, curves = predict(problem, [result_from_history(p) for p in smk.input.results],
                           near_optimal_sets(uq, problem.names),
-                          json.loads(smk.params.field_strains), log)
+                          json.loads(smk.params.field_strains), log,
+                          {label: result_from_history(path)
+                           for label, path in zip(smk.params.single_labels, smk.input.single)})
 io.write(summary, curves, smk.output.summary, smk.output.curves)

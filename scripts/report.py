@@ -6,7 +6,7 @@ from grassego.fields import read_references
 from grassego.logsetup import setup_logging
 from grassego.problem import Problem
 from grassego.report import ReportSettings
-from grassego.report_step import ReportFiles, write_report
+from grassego.report_step import ReportFiles, ReportInputs, write_report
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
@@ -16,10 +16,6 @@ problem = Problem.from_config(read_references(smk.input.reference),
 files = ReportFiles(smk.output.summary, smk.output.summary_json, smk.output.diagnosis,
                     dict(zip(smk.params.figure_names, smk.output.figures)),
                     smk.output.get("uncertainty_figures", ()), smk.output.get("uncertainty_table"),
-                    smk.output.get("prediction_figures", ()))
-references = smk.input.reference  # one file, or the calibrate references' (figures: the first)
+                    smk.output.get("prediction_figures", ()), smk.output.get("ensemble_figure"))
 write_report(problem, settings, json.loads(smk.params.target),
-             references if isinstance(references, str) else references[0],
-             smk.input.training, smk.input.results, files, log,
-             smk.input.get("uncertainty"), smk.input.get("uncertainty_data"),
-             list(zip(smk.input.get("predictions", ()), smk.input.get("prediction_curves", ()))))
+             ReportInputs(**dict(smk.input.items())), files, log, smk.params.single_labels)

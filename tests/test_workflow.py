@@ -260,21 +260,30 @@ def test_each_reference_source_runs_end_to_end(tmp_path: Path, source: str):
     shutil.rmtree(tmp_path / ".snakemake", ignore_errors=True)
 
 
-#: (change to .test/config/joint.yaml, the exact jobs a dry run then plans): a new holdout
-#: reruns only its MD, ingestion, prediction and the report; a new calibrate reference its MD,
-#: ingestion and runs, and then the calibration (the existing reference's runs are kept); a
-#: changed holdout only its own steps; a weight the calibration, not a run. A new reference is
-#: glass_b's settings with the changes given.
+#: (change to .test/config/joint.yaml, the exact jobs a dry run then plans besides the report):
+#: a new holdout reruns only its MD, ingestion, prediction and single fit (and the other
+#: holdout's prediction, which runs every single fit's optimum); a new calibrate reference
+#: its MD, ingestion, runs and single fit, then the joint calibration (the existing
+#: reference's runs are kept); a changed holdout only its own steps; a weight the calibration,
+#: not a run; single fits off only the prediction. A new reference is glass_b's settings with
+#: the changes given.
 GLASS_C = {"role": "holdout", "dumps": {"md": {"seed": 5}}}
+SINGLE_C = {"simulate seed=0, batch=0, ref=glass_c", "simulate seed=0, batch=1, ref=glass_c",
+            "collect_single ref=glass_c, seed=0", "ego_single ref=glass_c, seed=0"}
 JOINT_RERUNS = [
-    ({"glass_c": GLASS_C}, {"md ref=glass_c", "reference ref=glass_c", "predict ref=glass_c"}),
-    ({"glass_c": {**GLASS_C, "role": "calibrate"}},
-     {"md ref=glass_c", "reference ref=glass_c", "simulate seed=0, batch=0, ref=glass_c",
-      "simulate seed=0, batch=1, ref=glass_c", "collect seed=0", "ego seed=0",
-      "predict ref=glass_b"}),
-    ({"glass_b": {"dumps": {"md": {"seed": 6}}}},
-     {"md ref=glass_b", "reference ref=glass_b", "predict ref=glass_b"}),
-    ({"glass_a": {"weight": 2.0}}, {"collect seed=0", "ego seed=0", "predict ref=glass_b"}),
+    ({"references": {"glass_c": GLASS_C}},
+     {"md ref=glass_c", "reference ref=glass_c", "predict ref=glass_c", "predict ref=glass_b",
+      *SINGLE_C}),
+    ({"references": {"glass_c": {**GLASS_C, "role": "calibrate"}}},
+     {"md ref=glass_c", "reference ref=glass_c", "collect seed=0", "ego seed=0",
+      "predict ref=glass_b", *SINGLE_C}),
+    ({"references": {"glass_b": {"dumps": {"md": {"seed": 6}}}}},
+     {"md ref=glass_b", "reference ref=glass_b", "predict ref=glass_b",
+      "simulate seed=0, batch=0, ref=glass_b", "simulate seed=0, batch=1, ref=glass_b",
+      "collect_single ref=glass_b, seed=0", "ego_single ref=glass_b, seed=0"}),
+    ({"references": {"glass_a": {"weight": 2.0}}},
+     {"collect seed=0", "ego seed=0", "predict ref=glass_b"}),
+    ({"ensemble": {"single_fits": False}}, {"predict ref=glass_b"}),
 ]
 
 
@@ -316,13 +325,24 @@ def test_joint_calibration_with_a_holdout_runs_end_to_end(tmp_path: Path):
     assert predicted["delta_in_sample"] == delta["glass_a"] == result.y_best
     md = summary["prediction"]["glass_b"]["MD"]
     assert md["peak_stress"] != summary["fidelity"]["MD"]["peak_stress"]  # the other glass
+    # single fits: glass_a alone is the joint problem here (one calibrate reference: same
+    # designs, runs and Δ, so the same optimum); glass_b's optimum scores on glass_b as in its
+    # own calibration
+    single = summary["prediction"]["glass_b"]["single_fits"]
+    assert summary["ensemble"]["single_fits"]["glass_a seed 0"]["delta"] == result.y_best
+    assert single["glass_a seed 0"]["delta"] == predicted["delta"]
+    assert single["glass_b seed 0"]["delta"] == single["glass_b seed 0"]["delta_own"]
+    comparison = summary["prediction"]["glass_b"]["comparison"]
+    assert comparison["own_fit_delta"] == single["glass_b seed 0"]["delta_own"]
+    assert (results / "figures" / "ensemble.png").is_file()
     assert summary["units"]["columns"]["s_y"] == "epsilon/sigma^2"
 
     done = config.read_text()
     for change, planned in JOINT_RERUNS:
-        references = {name: _merged(cfg["references"].get(name, cfg["references"]["glass_b"]),
-                                    value) for name, value in change.items()}
-        config.write_text(yaml.safe_dump(_merged(cfg, {"references": references}),
+        new = {name: cfg["references"]["glass_b"] for name in change.get("references", {})
+               if name not in cfg["references"]}
+        config.write_text(yaml.safe_dump(_merged(cfg | {"references": {**cfg["references"],
+                                                                        **new}}, change),
                                          sort_keys=False))
         dry = subprocess.run([*cmd, "-n"], capture_output=True, text=True, timeout=300)
         assert dry.returncode == 0, dry.stderr[-3000:]

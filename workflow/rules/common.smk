@@ -44,9 +44,7 @@ def canonical(obj):
 CALIBRATION = canonical(calibration_sections(config))
 #: The same less the joint weights: what one run on one reference depends on (simulate,
 #: predict), so that adding a reference or changing a weight reruns no existing run.
-RUN_SETTINGS = canonical(
-    {k: v for k, v in calibration_sections(config).items() if k != "weights"}
-)
+RUN_SETTINGS = canonical({k: v for k, v in calibration_sections(config).items() if k != "weights"})
 
 
 # The references: one (`reference:`, named None; its files keep the unnamed paths below) or
@@ -60,6 +58,10 @@ REF_FIELDS = res("reference/{ref}/fields.nc" if JOINT else "reference/fields.nc"
 MD_DIR = res("md/{ref}" if JOINT else "md")
 #: The calibrate references' fields (one file, or a list for a joint calibration).
 CALIBRATION_FIELDS = expand(REF_FIELDS, ref=CALIBRATE) if JOINT else REF_FIELDS
+#: Single fits (ensemble.single_fits): every reference calibrated alone too, with these seeds.
+FITS = list(ENTRIES) if config["ensemble"]["single_fits"] else []
+FIT_SEEDS = list(config["ensemble"]["seeds"])
+SINGLE_RESULTS = expand(res("ego/single/{ref}/seed_{seed}/result.nc"), ref=FITS, seed=FIT_SEEDS)
 PRIMARY = ENTRIES[CALIBRATE[0]].section if CALIBRATE else config["reference"]
 #: The known answer in validation mode (a forward first calibrate reference), else None.
 TARGET = PRIMARY["forward"]["target"] if PRIMARY["source"] == "forward" else None

@@ -1,6 +1,8 @@
 # The reference fields file, from (a) shipped/legacy coarse-grained fields, (b) LAMMPS dumps
 # coarse-grained with OVITO, or (c) a forward continuum run at target parameters (validation);
-# with several references, one job per reference (and per MD run), side by side.
+# with several references, one job per reference (and per MD run), side by side: an MD job
+# takes the cores its LAMMPS run uses (reference.dumps.md.omp_threads), so that two
+# single-threaded replicas run at once on two cores.
 
 
 rule reference:
@@ -35,7 +37,7 @@ rule md:
         res("benchmarks/md/{ref}.tsv" if JOINT else "benchmarks/md.tsv")
     conda:
         ENV
-    threads: 2
+    threads: lambda wildcards: reference_of(wildcards)["dumps"]["md"]["omp_threads"]
     resources:
         mem_mb=4000,
         runtime=120,

@@ -30,6 +30,7 @@ rule report:
         reference=CALIBRATION_FIELDS,
         training=expand(rules.collect.output.training, seed=SEEDS),
         results=expand(res("ego/seed_{seed}/result.nc"), seed=SEEDS),
+        single=SINGLE_RESULTS,
     output:
         **(
             {
@@ -64,6 +65,17 @@ rule report:
             if HOLDOUT
             else {}
         ),
+        **(
+            {
+                "ensemble_figure": report(
+                    res("figures/ensemble.png"),
+                    caption="../report/ensemble.rst",
+                    category="Prediction",
+                )
+            }
+            if FITS
+            else {}
+        ),
         summary=res("summary/summary.csv"),
         summary_json=res("summary/summary.json"),
         diagnosis=report(
@@ -94,5 +106,6 @@ rule report:
         report=canonical(config["report"]),
         target=canonical(TARGET),
         figure_names=FIGURES,
+        single_labels=[f"{ref} seed {seed}" for ref in FITS for seed in FIT_SEEDS],
     script:
         "../../scripts/report.py"
